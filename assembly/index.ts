@@ -1,0 +1,3 @@
+// The wasm ABI: (ptr, len) in, counts out. Exports live here only; each area adds its own file.
+export { alloc, reset } from './memory';
+export { utf8Validate } from './utf8';

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// densescale CLI. Each command lives in its own module, loaded only when used.
+import { DensescaleError } from '../errors.js';
+import { exitCodeFor, UsageError } from './args.js';
+
+interface Command {
+  summary: string;
+  main(argv: string[]): Promise<void>;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  info: () => import('./info.js'),
+};
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const lines = ['usage: densescale <command> [options]', '', 'commands:'];
+    for (const [n, load] of Object.entries(COMMANDS)) lines.push(`  ${n.padEnd(10)} ${(await load()).summary}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return name === undefined ? 64 : 0;
+  }
+  const load = COMMANDS[name];
+  if (load === undefined) throw new UsageError(`unknown command "${name}"; run "densescale --help"`);
+  await (await load()).main(rest);
+  return 0;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof DensescaleError) {
+      process.stderr.write(`densescale: ${e.name}: ${e.message}\n`);
+    } else {
+      process.stderr.write(`densescale: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    }
+    process.exitCode = exitCodeFor(e);
+  },
+);
