@@ -7,9 +7,15 @@ export type Flags = NonNullable<ParseArgsConfig['options']>;
 
 export class UsageError extends DensescaleError {}
 
-export function parse<T extends Flags>(argv: string[], options: T, allowPositionals = false) {
+export interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export function parse(argv: string[], options: Flags, allowPositionals = false): Parsed {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    const r = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

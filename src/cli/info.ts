@@ -6,7 +6,8 @@ export const summary = 'print the WebGPU adapter, its features and limits';
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parse(argv, { json: { type: 'boolean' }, adapter: { type: 'string' } });
-  const device = await createDevice(values.adapter ? { adapter: values.adapter } : {});
+  const adapter = values.adapter as string | undefined;
+  const device = await createDevice(adapter ? { adapter } : {});
   try {
     const info = { ...device.info, versions: { densescale: VERSION, ...device.info.versions } };
     if (values.json) {

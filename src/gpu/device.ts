@@ -188,31 +188,36 @@ export class Device {
     return { buffers: this.buffers.size, kernels: this.kernels.size, bindGroups: this.bindGroups.size, paramChunks: this.arena.length };
   }
 
-  /** Allocates a labelled buffer, checking the device limits first. */
+  /**
+   * Allocates a labelled buffer, checking maxBufferSize first. A flat buffer may exceed one storage
+   * binding (lavapipe: 128 MiB) as long as each bound range stays under it; Recorder.dispatch checks those.
+   */
   buffer(label: string, byteSize: number, usage: GPUBufferUsageFlags): GPUBuffer {
     this.check();
     const size = roundUp(Math.max(4, byteSize), 4);
-    const storage = (usage & GPUBufferUsage.STORAGE) !== 0;
-    const lim = this.gpu.limits;
-    if (size > lim.maxBufferSize || (storage && size > lim.maxStorageBufferBindingSize)) {
-      const which = size > lim.maxBufferSize ? 'maxBufferSize' : 'maxStorageBufferBindingSize';
-      const allowed = size > lim.maxBufferSize ? lim.maxBufferSize : lim.maxStorageBufferBindingSize;
-      throw new LimitError(
-        `${label}: ${size} bytes exceeds the device's ${which} (${allowed} bytes on ${this.info.description || `${this.info.vendor} ${this.info.architecture}`}); ` +
-          'lower the batch size, sequence length, hidden size or vocabulary size, or split the tensor',
-        which,
-        size,
-        allowed,
-      );
-    }
+    if (size > this.gpu.limits.maxBufferSize) throw this.limitError(label, size, 'maxBufferSize', this.gpu.limits.maxBufferSize);
     const buf = this.gpu.createBuffer({ label, size, usage });
     this.buffers.add(buf);
     return buf;
   }
 
-  /** Allocates a tensor in its own buffer (storage, copy in and out), optionally initialised. */
+  /** @internal A LimitError that says which limit, how much was asked, and what to lower. */
+  limitError(label: string, size: number, limit: string, allowed: number): LimitError {
+    return new LimitError(
+      `${label}: ${size} bytes exceeds the device's ${limit} (${allowed} bytes on ${this.info.description || `${this.info.vendor} ${this.info.architecture}`}); ` +
+        'lower the batch size, sequence length, hidden size or vocabulary size, or split the tensor',
+      limit,
+      size,
+      allowed,
+    );
+  }
+
+  /** Allocates a tensor in its own buffer (storage, copy in and out), optionally initialised; it must fit one binding. */
   tensor(label: string, shape: Shape, dtype: DType = 'f32', data?: ArrayBufferView): Tensor {
-    const buf = this.buffer(label, numel(shape) * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    const bytes = numel(shape) * 4;
+    const maxBinding = this.gpu.limits.maxStorageBufferBindingSize;
+    if (bytes > maxBinding) throw this.limitError(label, bytes, 'maxStorageBufferBindingSize', maxBinding);
+    const buf = this.buffer(label, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     const t = new Tensor(buf, 0, shape, label, dtype);
     if (data !== undefined) this.write(t, data);
     return t;

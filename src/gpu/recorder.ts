@@ -109,12 +109,7 @@ export class Recorder {
       const res = src instanceof Tensor ? src.binding() : src;
       const size = res.size ?? res.buffer.size - (res.offset ?? 0);
       if (size > dev.gpu.limits.maxStorageBufferBindingSize) {
-        throw new LimitError(
-          `${kernel.entry}: binding ${b.name} is ${size} bytes, over maxStorageBufferBindingSize ${dev.gpu.limits.maxStorageBufferBindingSize}`,
-          'maxStorageBufferBindingSize',
-          size,
-          dev.gpu.limits.maxStorageBufferBindingSize,
-        );
+        throw dev.limitError(`${kernel.entry} binding ${b.name}`, size, 'maxStorageBufferBindingSize', dev.gpu.limits.maxStorageBufferBindingSize);
       }
       entries.push({ binding: b.binding, resource: res });
       keyParts.push(`${dev.bufferId(res.buffer)}:${res.offset ?? 0}:${size}`);
