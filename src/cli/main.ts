@@ -10,6 +10,7 @@ interface Command {
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   info: () => import('./info.js'),
+  bench: () => import('./bench.js'),
 };
 
 async function run(argv: string[]): Promise<number> {
