@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // densescale CLI. Each command lives in its own module, loaded only when used.
+import { fileURLToPath } from 'node:url';
 import { DensescaleError } from '../errors.js';
 import { exitCodeFor, UsageError } from './args.js';
+import { exitWithParent, isFilteredChild, runFiltered } from './stderr_filter.js';
 
 interface Command {
   summary: string;
@@ -27,7 +29,18 @@ async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-run(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+if (!isFilteredChild() && process.env.DENSESCALE_DEBUG !== '1') {
+  runFiltered(fileURLToPath(import.meta.url), argv).then((code) => {
+    process.exitCode = code;
+  });
+} else {
+  exitWithParent();
+  runMain();
+}
+
+function runMain(): void {
+run(argv).then(
   (code) => {
     process.exitCode = code;
   },
@@ -40,3 +53,4 @@ run(process.argv.slice(2)).then(
     process.exitCode = exitCodeFor(e);
   },
 );
+}
