@@ -65,7 +65,7 @@ export interface HeldOutReport {
 
 /** The result of `fitScalingLaw`. `fitSummary(fit)` gives its JSON form. */
 export interface ScalingFit extends Law {
-  /** 1 − SS_res/SS_tot on the loss values of the fitted runs (the paper's R²). */
+  /** 1 − SS_res/SS_tot on the loss values of the fitted runs (the paper's R²); NaN if every loss is equal. */
   r2: number;
   /** Bootstrap percentile interval of each parameter (empty when `bootstrap` is 0). */
   ci: LawCi;
@@ -132,12 +132,13 @@ export function fitScalingLaw(points: readonly FitPoint[], options: FitOptions):
   if (best === null) throw new ConfigError(`the ${law} law could not be fitted: every start gave a non-finite loss`, 'points');
   const params = decodeParams(law, best.theta);
 
-  const residuals = fitted.map((p, i) => Math.log(evalTheta(law, best.theta, data.x[i]!, data.y[i]!)) - data.logLoss[i]!);
+  const predicted = fitted.map((_, i) => evalTheta(law, best.theta, data.x[i]!, data.y[i]!));
+  const residuals = predicted.map((l, i) => Math.log(l) - data.logLoss[i]!);
   const meanLoss = fitted.reduce((s, p) => s + p.loss, 0) / fitted.length;
   let ssRes = 0;
   let ssTot = 0;
   fitted.forEach((p, i) => {
-    ssRes += (Math.exp(residuals[i]! + data.logLoss[i]!) - p.loss) ** 2;
+    ssRes += (predicted[i]! - p.loss) ** 2;
     ssTot += (p.loss - meanLoss) ** 2;
   });
 

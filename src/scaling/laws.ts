@@ -8,7 +8,8 @@
 // θ (what L-BFGS moves) keeps every positive parameter in log space (log A, log α, …), so one step size
 // suits A ≈ 1e4 and α ≈ 0.5 alike and no bound is needed. The floor δ (or E) is u², which reaches exactly 0
 // (a floor of 0 is a legitimate fit) and stays ≥ 0 without a projected method. Every power is computed as
-// exp(exponent · log base), and the joint bracket as a log-sum-exp, so nothing overflows for any θ.
+// exp(exponent · log base), and the joint bracket as a log-sum-exp, so no intermediate overflows: only a
+// loss that is itself past the f64 range comes out as ∞ (which the fitter treats as "step too long").
 import { ConfigError } from '../errors.js';
 
 /** The four law forms `fitScalingLaw` knows. */
