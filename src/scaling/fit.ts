@@ -147,7 +147,8 @@ export function fitScalingLaw(points: readonly FitPoint[], options: FitOptions):
   const fit: ScalingFit = {
     law,
     params,
-    r2: 1 - ssRes / ssTot,
+    // Losses equal to within rounding have no variance to explain.
+    r2: ssTot <= fitted.length * (Number.EPSILON * meanLoss) ** 2 ? Number.NaN : 1 - ssRes / ssTot,
     ci: boot.ci,
     n: fitted.length,
     residuals,

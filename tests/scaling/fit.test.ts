@@ -188,6 +188,11 @@ describe('determinism and output', () => {
     expect(fit.r2).toBeCloseTo(1 - ssRes / ssTot, 12);
   });
 
+  it('R² is NaN, not a huge negative number, when every loss is equal', () => {
+    const flat = [1e6, 1e7, 1e8].flatMap((n) => [1e4, 1e5].map((d) => ({ params: n, pairs: d, loss: 0.2 })));
+    expect(fitScalingLaw(flat, { law: 'joint', bootstrap: 0 }).r2).toBeNaN();
+  });
+
   it('quantileSorted is the linear-interpolation (type 7) quantile', () => {
     expect(quantileSorted([1, 2, 3, 4], 0.5)).toBe(2.5);
     expect(quantileSorted([10, 20, 30, 40, 50], 0.025)).toBeCloseTo(11, 12);
