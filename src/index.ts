@@ -12,3 +12,7 @@ export {
   ConfigError,
   AbortError,
 } from './errors.js';
+export { fitScalingLaw, fitSummary, type FitPoint, type FitOptions, type ScalingFit, type FitSummary } from './scaling/fit.js';
+export { optimalAllocation, budgetFrontier, PAPER_COSTS, type Allocation, type BudgetOptions, type Frontier } from './scaling/budget.js';
+export { predictLoss, type Law, type LawName, type LawParams } from './scaling/laws.js';
+export { renderReport, type ReportInput, type RunRow } from './report/report.js';

@@ -13,6 +13,8 @@ interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   info: () => import('./info.js'),
   bench: () => import('./bench.js'),
+  fit: () => import('./fit.js'),
+  budget: () => import('./budget.js'),
 };
 
 async function run(argv: string[]): Promise<number> {
