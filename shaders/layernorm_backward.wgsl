@@ -6,19 +6,20 @@
 // Two stages, no atomics, fixed order:
 // 1. layernorm_backward_dinp[_vec4]: workgroup g (LANES = 64 invocations) owns rows
 //    [g·R, (g+1)·R), R = p.rows_per_group, one row at a time. Per row the two means use the same
-//    quad/lane/tree order as layernorm_forward; each lane then writes dinp for its quads and adds
-//    dout·x̂ and dout into its own quads of workgroup accumulators (no lane shares a quad, so no barrier).
+//    quad/lane order as layernorm_forward; lane l then writes dinp for its quads l + 64m
+//    (m < QUADS_PER_LANE) and adds dout·x̂ and dout into register accumulators for those quads.
 //    At the end the group's sums go to partials (2, G, C): dweight partials, then dbias partials.
 //    Dispatch: G = ceil(N/R) workgroups, folded to (x, y) past 65535.
 // 2. layernorm_backward_dparams: one invocation per channel sums the G partials in group order.
 //    Dispatch: ceil(C/WG) workgroups.
-// CAP4 (override) sizes the accumulators in quads: ≥ ceil(C/4); the launcher sets it and checks it
-// against maxComputeWorkgroupStorageSize (2·16·CAP4 bytes + 512 for the tree).
+// Registers, not workgroup memory, hold the accumulators: no zero-initialised shared array per workgroup
+// and no array-size override that would compile a pipeline per C. The price is C ≤ 4·64·QUADS_PER_LANE
+// = 1024 (BERT-large); the launcher checks it.
 // accumulate (Params) makes each stage add into its outputs instead of overwriting them.
 struct Params { rows: u32, C: u32, rows_per_group: u32, accumulate: u32, }
 
 const LANES: u32 = 64u; // = the literal @workgroup_size of the row entries
-override CAP4: u32 = 64u;
+const QUADS_PER_LANE: u32 = 4u;
 override WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -38,24 +39,30 @@ override WG: u32 = 64u;
 @group(0) @binding(14) var<storage, read> weight4: array<vec4<f32>>;
 @group(0) @binding(15) var<storage, read> partials_in: array<f32>;
 
-var<workgroup> row_tree: array<vec2<f32>, LANES>;
-var<workgroup> acc_dweight: array<vec4<f32>, CAP4>;
-var<workgroup> acc_dbias: array<vec4<f32>, CAP4>;
+var<workgroup> row_lanes: array<vec2<f32>, LANES>;
+var<workgroup> row_octets: array<vec2<f32>, 8>;
 
-// Sum over the LANES lanes of one value each, as a fixed binary tree; every lane gets the total.
+// Sum over the 64 lanes of one value each, in a fixed order: lanes 0..7 each add 8 consecutive lane
+// values in order, then every lane adds those 8 partials in order, so all lanes get the same total.
+// Two barriers instead of a 6-level tree's seven: barriers dominate on CPU drivers (lavapipe, SwiftShader).
+// No trailing barrier is needed: the next call writes row_lanes, read here only before the second
+// barrier, and row_octets only after its own first barrier, which no lane reaches before finishing here.
 // Contains barriers: every lane of the workgroup must call it (uniform control flow).
 fn row_lanes_sum(lane: u32, v: vec2<f32>) -> vec2<f32> {
-  row_tree[lane] = v;
+  row_lanes[lane] = v;
   workgroupBarrier();
-  for (var stride = LANES / 2u; stride > 0u; stride = stride / 2u) {
-    if (lane < stride) {
-      row_tree[lane] = row_tree[lane] + row_tree[lane + stride];
+  if (lane < 8u) {
+    var s = row_lanes[8u * lane];
+    for (var j = 1u; j < 8u; j++) {
+      s = s + row_lanes[8u * lane + j];
     }
-    workgroupBarrier();
+    row_octets[lane] = s;
   }
-  let total = row_tree[0];
-  // The next call overwrites row_tree; nobody may still be reading this total from it.
   workgroupBarrier();
+  var total = row_octets[0];
+  for (var j = 1u; j < 8u; j++) {
+    total = total + row_octets[j];
+  }
   return total;
 }
 
@@ -116,10 +123,8 @@ fn layernorm_backward_dinp(@builtin(workgroup_id) wid: vec3u, @builtin(num_workg
   if (group >= groups) { return; }
   let quads = (p.C + 3u) / 4u;
   let n = f32(p.C);
-  for (var k = lane; k < quads; k += LANES) {
-    acc_dweight[k] = vec4<f32>(0.0);
-    acc_dbias[k] = vec4<f32>(0.0);
-  }
+  var acc_dweight: array<vec4<f32>, QUADS_PER_LANE>;
+  var acc_dbias: array<vec4<f32>, QUADS_PER_LANE>;
   let row_end = min(p.rows, (group + 1u) * p.rows_per_group);
   for (var row = group * p.rows_per_group; row < row_end; row++) {
     let base = row * p.C;
@@ -127,40 +132,47 @@ fn layernorm_backward_dinp(@builtin(workgroup_id) wid: vec3u, @builtin(num_workg
     let r = rstd[row];
     var sg = vec4<f32>(0.0);
     var sgx = vec4<f32>(0.0);
-    for (var k = lane; k < quads; k += LANES) {
-      // Padding is zeroed: x̂ of a padded channel would be −μ·rstd, which can be huge.
-      let xhat = select(vec4<f32>(0.0), (inp_quad(base, k) - vec4<f32>(mu)) * r, quad_live(k));
-      let g = weight_quad(k) * dout_quad(base, k);
-      sg += g;
-      sgx += g * xhat;
+    for (var m = 0u; m < QUADS_PER_LANE; m++) {
+      let k = lane + m * LANES;
+      if (k < quads) {
+        // Padding is zeroed: x̂ of a padded channel would be −μ·rstd, which can be huge.
+        let xhat = select(vec4<f32>(0.0), (inp_quad(base, k) - vec4<f32>(mu)) * r, quad_live(k));
+        let g = weight_quad(k) * dout_quad(base, k);
+        sg += g;
+        sgx += g * xhat;
+      }
     }
     let sums = row_lanes_sum(lane, vec2<f32>(row_lanes_fold(sg), row_lanes_fold(sgx)));
     let g_mean = sums.x / n;
     let gx_mean = sums.y / n;
-    for (var k = lane; k < quads; k += LANES) {
-      let dy = dout_quad(base, k);
-      let xhat = select(vec4<f32>(0.0), (inp_quad(base, k) - vec4<f32>(mu)) * r, quad_live(k));
-      let dx = ((weight_quad(k) * dy - vec4<f32>(g_mean)) - xhat * gx_mean) * r;
-      acc_dweight[k] += dy * xhat;
-      acc_dbias[k] += dy;
-      for (var j = 0u; j < 4u; j++) {
-        let c = 4u * k + j;
-        if (c < p.C) {
-          var v = dx[j];
-          if (p.accumulate != 0u) {
-            v = dinp[base + c] + v;
+    for (var m = 0u; m < QUADS_PER_LANE; m++) {
+      let k = lane + m * LANES;
+      if (k < quads) {
+        let dy = dout_quad(base, k);
+        let xhat = select(vec4<f32>(0.0), (inp_quad(base, k) - vec4<f32>(mu)) * r, quad_live(k));
+        let dx = ((weight_quad(k) * dy - vec4<f32>(g_mean)) - xhat * gx_mean) * r;
+        acc_dweight[m] += dy * xhat;
+        acc_dbias[m] += dy;
+        for (var j = 0u; j < 4u; j++) {
+          let c = 4u * k + j;
+          if (c < p.C) {
+            var v = dx[j];
+            if (p.accumulate != 0u) {
+              v = dinp[base + c] + v;
+            }
+            dinp[base + c] = v;
           }
-          dinp[base + c] = v;
         }
       }
     }
   }
-  for (var k = lane; k < quads; k += LANES) {
+  for (var m = 0u; m < QUADS_PER_LANE; m++) {
+    let k = lane + m * LANES;
     for (var j = 0u; j < 4u; j++) {
       let c = 4u * k + j;
       if (c < p.C) {
-        partials[group * p.C + c] = acc_dweight[k][j];
-        partials[(groups + group) * p.C + c] = acc_dbias[k][j];
+        partials[group * p.C + c] = acc_dweight[m][j];
+        partials[(groups + group) * p.C + c] = acc_dbias[m][j];
       }
     }
   }
@@ -173,10 +185,8 @@ fn layernorm_backward_dinp_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_
   if (group >= groups) { return; }
   let quads = p.C / 4u;
   let n = f32(p.C);
-  for (var k = lane; k < quads; k += LANES) {
-    acc_dweight[k] = vec4<f32>(0.0);
-    acc_dbias[k] = vec4<f32>(0.0);
-  }
+  var acc_dweight: array<vec4<f32>, QUADS_PER_LANE>;
+  var acc_dbias: array<vec4<f32>, QUADS_PER_LANE>;
   let row_end = min(p.rows, (group + 1u) * p.rows_per_group);
   for (var row = group * p.rows_per_group; row < row_end; row++) {
     let base = row * quads;
@@ -184,30 +194,39 @@ fn layernorm_backward_dinp_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_
     let r = rstd[row];
     var sg = vec4<f32>(0.0);
     var sgx = vec4<f32>(0.0);
-    for (var k = lane; k < quads; k += LANES) {
-      let xhat = (inp4[base + k] - vec4<f32>(mu)) * r;
-      let g = weight4[k] * dout4[base + k];
-      sg += g;
-      sgx += g * xhat;
+    for (var m = 0u; m < QUADS_PER_LANE; m++) {
+      let k = lane + m * LANES;
+      if (k < quads) {
+        let xhat = (inp4[base + k] - vec4<f32>(mu)) * r;
+        let g = weight4[k] * dout4[base + k];
+        sg += g;
+        sgx += g * xhat;
+      }
     }
     let sums = row_lanes_sum(lane, vec2<f32>(row_lanes_fold(sg), row_lanes_fold(sgx)));
     let g_mean = sums.x / n;
     let gx_mean = sums.y / n;
-    for (var k = lane; k < quads; k += LANES) {
-      let dy = dout4[base + k];
-      let xhat = (inp4[base + k] - vec4<f32>(mu)) * r;
-      var dx = ((weight4[k] * dy - vec4<f32>(g_mean)) - xhat * gx_mean) * r;
-      acc_dweight[k] += dy * xhat;
-      acc_dbias[k] += dy;
-      if (p.accumulate != 0u) {
-        dx = dinp4[base + k] + dx;
+    for (var m = 0u; m < QUADS_PER_LANE; m++) {
+      let k = lane + m * LANES;
+      if (k < quads) {
+        let dy = dout4[base + k];
+        let xhat = (inp4[base + k] - vec4<f32>(mu)) * r;
+        var dx = ((weight4[k] * dy - vec4<f32>(g_mean)) - xhat * gx_mean) * r;
+        acc_dweight[m] += dy * xhat;
+        acc_dbias[m] += dy;
+        if (p.accumulate != 0u) {
+          dx = dinp4[base + k] + dx;
+        }
+        dinp4[base + k] = dx;
       }
-      dinp4[base + k] = dx;
     }
   }
-  for (var k = lane; k < quads; k += LANES) {
-    partials4[group * quads + k] = acc_dweight[k];
-    partials4[(groups + group) * quads + k] = acc_dbias[k];
+  for (var m = 0u; m < QUADS_PER_LANE; m++) {
+    let k = lane + m * LANES;
+    if (k < quads) {
+      partials4[group * quads + k] = acc_dweight[m];
+      partials4[(groups + group) * quads + k] = acc_dbias[m];
+    }
   }
 }
 

@@ -5,7 +5,7 @@
 //
 // Fixed reduction order (so evaluation is bit-identical on every device and runtime): the row is cut
 // into quads (4 consecutive channels); lane l sums quads l, l+64, l+128, ... in that order per component,
-// folds the quad as (x + y) + (z + w), and a 64-leaf tree in workgroup memory adds the lanes. LANES is a
+// folds the quad as (x + y) + (z + w), and row_lanes_sum adds the 64 lanes in a fixed order. LANES is a
 // const, not an override, and no subgroup operation is used, so nothing tunable changes the result.
 // layernorm_forward_vec4 (C % 4 == 0) loads quads as vec4; layernorm_forward (any C) builds the same
 // quads from scalars, zero-padded past C, so both entries give bit-identical results when C % 4 == 0.
@@ -32,22 +32,30 @@ const LANES: u32 = 64u; // = the literal @workgroup_size of the row entries
 @group(0) @binding(9) var<storage, read> weight4: array<vec4<f32>>;
 @group(0) @binding(10) var<storage, read> bias4: array<vec4<f32>>;
 
-var<workgroup> row_tree: array<vec2<f32>, LANES>;
+var<workgroup> row_lanes: array<vec2<f32>, LANES>;
+var<workgroup> row_octets: array<vec2<f32>, 8>;
 
-// Sum over the LANES lanes of one value each, as a fixed binary tree; every lane gets the total.
+// Sum over the 64 lanes of one value each, in a fixed order: lanes 0..7 each add 8 consecutive lane
+// values in order, then every lane adds those 8 partials in order, so all lanes get the same total.
+// Two barriers instead of a 6-level tree's seven: barriers dominate on CPU drivers (lavapipe, SwiftShader).
+// No trailing barrier is needed: the next call writes row_lanes, read here only before the second
+// barrier, and row_octets only after its own first barrier, which no lane reaches before finishing here.
 // Contains barriers: every lane of the workgroup must call it (uniform control flow).
 fn row_lanes_sum(lane: u32, v: vec2<f32>) -> vec2<f32> {
-  row_tree[lane] = v;
+  row_lanes[lane] = v;
   workgroupBarrier();
-  for (var stride = LANES / 2u; stride > 0u; stride = stride / 2u) {
-    if (lane < stride) {
-      row_tree[lane] = row_tree[lane] + row_tree[lane + stride];
+  if (lane < 8u) {
+    var s = row_lanes[8u * lane];
+    for (var j = 1u; j < 8u; j++) {
+      s = s + row_lanes[8u * lane + j];
     }
-    workgroupBarrier();
+    row_octets[lane] = s;
   }
-  let total = row_tree[0];
-  // The next call overwrites row_tree; nobody may still be reading this total from it.
   workgroupBarrier();
+  var total = row_octets[0];
+  for (var j = 1u; j < 8u; j++) {
+    total = total + row_octets[j];
+  }
   return total;
 }
 

@@ -1,13 +1,12 @@
 // Launchers for shaders/layernorm_forward.wgsl and shaders/layernorm_backward.wgsl.
-import { LimitError } from '../errors.js';
 import { grid1d } from '../gpu/kernel.js';
 import type { Recorder } from '../gpu/recorder.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { checkShapes } from '../util/assert.js';
-import { ceilDiv, roundUp } from '../util/math.js';
+import { ceilDiv } from '../util/math.js';
 
-/** Invocations per row in both shaders (their LANES const). */
-const LANES = 64;
+/** Widest row the backward kernel takes: 64 lanes × QUADS_PER_LANE (4) register quads × 4 channels. */
+export const LAYERNORM_BACKWARD_MAX_CHANNELS = 1024;
 /** Backward stage 1 aims for at most this many row groups, so stage 2 sums at most this many partials per channel. */
 const MAX_ROW_GROUPS = 512;
 
@@ -91,6 +90,7 @@ export type LayernormAccumulate = boolean | { input: boolean; params: boolean };
  * bit-identical run to run.
  *
  * @param workspace at least layernormWorkspaceSize({ rows, channels: C }) f32 elements
+ * @throws ShapeError for C > LAYERNORM_BACKWARD_MAX_CHANNELS (1024, BERT-large)
  * @param options.accumulate true adds into dinp, dweight and dbias (the shared tower runs twice per step);
  *   `{ input, params }` chooses separately for dinp and for dweight/dbias
  *
@@ -134,22 +134,12 @@ export function layernormBackward(
   const accumulateInput = typeof options.accumulate === 'boolean' ? options.accumulate : options.accumulate.input;
   const accumulateParams = typeof options.accumulate === 'boolean' ? options.accumulate : options.accumulate.params;
 
-  // Accumulators: CAP4 quads per array, rounded to a multiple of LANES so few pipeline variants exist.
-  const cap4 = roundUp(ceilDiv(C, 4), LANES);
-  const sharedBytes = 2 * 16 * cap4 + 8 * LANES;
-  if (sharedBytes > limits.maxComputeWorkgroupStorageSize) {
-    throw new LimitError(
-      `layernormBackward: C = ${C} needs ${sharedBytes} bytes of workgroup memory, more than maxComputeWorkgroupStorageSize ${limits.maxComputeWorkgroupStorageSize}`,
-      'maxComputeWorkgroupStorageSize',
-      sharedBytes,
-      limits.maxComputeWorkgroupStorageSize,
-    );
-  }
+  checkShapes(C <= LAYERNORM_BACKWARD_MAX_CHANNELS, 'layernormBackward', shapes, `C must be at most ${LAYERNORM_BACKWARD_MAX_CHANNELS}`);
   const vec4 = C % 4 === 0;
   const perGroup = rowsPerGroup(rows);
   const groups = rowGroups(rows);
   const partials = workspace.numel === needed ? workspace : workspace.slice(0, [needed]);
-  const dinpKernel = device.kernel(vec4 ? 'layernorm_backward_dinp_vec4' : 'layernorm_backward_dinp', { CAP4: cap4 });
+  const dinpKernel = device.kernel(vec4 ? 'layernorm_backward_dinp_vec4' : 'layernorm_backward_dinp');
   const stage1 = { rows, C, rows_per_group: perGroup, accumulate: accumulateInput ? 1 : 0 };
   const grid = grid1d(groups, 1, limits.maxComputeWorkgroupsPerDimension);
   if (vec4) rec.dispatch(dinpKernel, stage1, { dinp4: dinp, partials4: partials, dout4: dout, inp4: inp, weight4: weight, mean, rstd }, grid);
