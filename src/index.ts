@@ -12,3 +12,4 @@ export {
   ConfigError,
   AbortError,
 } from './errors.js';
+export * from './data/index.js';
