@@ -6,4 +6,4 @@ export interface BenchModule {
   run(ctx: BenchContext): Promise<void>;
 }
 
-export const BENCHES: Record<string, () => Promise<BenchModule>> = {};
+export const BENCHES: Record<string, () => Promise<BenchModule>> = { loader: () => import('./loader.js') };

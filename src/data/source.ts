@@ -19,7 +19,10 @@ export interface DataSource {
   readonly name: string;
   /** Entries directly under `dir` ('' is the root): file names, and directory names ending in '/'. */
   list(dir: string): Promise<string[]>;
-  /** The file's bytes, in chunks of any size. */
+  /**
+   * The file's bytes, in chunks of any size. A chunk need only stay valid until the next one is
+   * requested (readers copy what they keep), so a source may reuse one buffer.
+   */
   read(path: string): AsyncIterable<Uint8Array>;
 }
 

@@ -29,22 +29,14 @@ export class TextStore {
 
   private room(bytes: number): void {
     if (this.chunks.length > 0 && this.used + bytes <= this.current.length) return;
-    this.sealCurrent();
-    // Chunks grow with the data (small datasets stay small) up to the cap; a longer entry gets its own.
+    // A full chunk is kept as it is: its unused tail is shorter than one entry, and trimming it would
+    // copy (and page in) every byte a second time. Chunks grow with the data (small datasets stay
+    // small) up to the cap; a longer entry gets its own.
     const size = Math.max(bytes, Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, this.totalBytes)));
     this.current = new Uint8Array(size);
     this.used = 0;
     this.chunks.push(this.current);
     this.chunkFirstEntry.push(this.count);
-  }
-
-  /** Cuts the current chunk down to what it holds (a copy), so no capacity is kept past the last entry. */
-  private sealCurrent(): void {
-    const last = this.chunks.length - 1;
-    if (last >= 0 && this.used < this.current.length) {
-      this.chunks[last] = this.current.slice(0, this.used);
-      this.current = this.chunks[last]!;
-    }
   }
 
   private push(start: number, end: number): number {
@@ -100,14 +92,16 @@ export class TextStore {
     return this.ends[i]! - this.starts[i]!;
   }
 
-  /** Releases spare capacity once loading is done. */
+  /**
+   * Releases the offsets' spare capacity once loading is done. The last chunk keeps its tail: those
+   * pages were never written, so they are not resident, and trimming would copy the whole chunk.
+   */
   finish(): void {
-    this.sealCurrent();
     this.starts = this.starts.slice(0, this.count);
     this.ends = this.ends.slice(0, this.count);
   }
 
-  /** Bytes held: text chunks plus offsets. */
+  /** Bytes allocated: text chunks (capacity, including the unwritten tail of the last) plus offsets. */
   memoryBytes(): number {
     let n = this.starts.byteLength + this.ends.byteLength + this.chunkFirstEntry.length * 8;
     for (const c of this.chunks) n += c.byteLength;
