@@ -48,7 +48,8 @@ async function writeLines(path: string, gzip: boolean, produce: (push: (...parts
     while (used < CHUNK && (more = produce(push)));
     const out = buffer.subarray(0, used);
     if (deflate !== null) deflate.push(out, !more);
-    else if (!file.write(out)) await once(file, 'drain');
+    else file.write(out);
+    if (file.writableNeedDrain) await once(file, 'drain');
     buffer = Buffer.allocUnsafe(CHUNK + 65536);
     used = 0;
   }

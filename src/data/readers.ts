@@ -177,18 +177,20 @@ export async function readQrels(b: RetrievalDataBuilder, split: string, source: 
   const passages = b.passageIds.count;
   const seen = new Set<number>();
   let layout: (typeof QREL_LAYOUTS)[number] | undefined;
-  let names: string[] = [];
+  let headerNames: string[] | null = null;
+  let names: string[] = ['qid', 'pid'];
   let content = 0;
   const stats = await scanFile(source, path, { kind: 'tsv', whitespace: true, maxFields: 4 }, (line) => {
     const first = line.status !== LINE_BLANK && content++ === 0;
-    if (!usable(line, sink, file, names.length > 0 ? names : ['qid', 'pid'])) return;
-    if (layout === undefined || first) {
+    if (!usable(line, sink, file, names)) return;
+    if (layout === undefined) {
+      // The first judgement fixes the layout; a header line may differ (e.g. "qid pid" over 4 columns).
       const l = QREL_LAYOUTS[line.fieldCount];
       if (l === undefined) {
         return sink.raise('malformed', `expected 2, 3 or 4 columns (qid pid [score] or qid iter pid rel), found ${line.fieldCount}`, file, line.line);
       }
       layout = l;
-      names = l.names;
+      names = headerNames?.length === line.fieldCount ? headerNames : l.names;
     }
     if (line.fieldCount !== layout.names.length) {
       return sink.raise('malformed', `expected ${layout.names.length} columns like the first line, found ${line.fieldCount}`, file, line.line);
@@ -199,7 +201,9 @@ export async function readQrels(b: RetrievalDataBuilder, split: string, source: 
     const numeric = NUMBER.test(scoreText);
     if (first && (!numeric || (q < 0 && p < 0))) {
       report.header = true;
-      names = Array.from({ length: line.fieldCount }, (_, k) => line.text(k));
+      headerNames = Array.from({ length: line.fieldCount }, (_, k) => line.text(k));
+      names = headerNames;
+      layout = undefined;
       return;
     }
     if (!numeric) return sink.raise('malformed', `score "${scoreText}" is not a number`, file, line.line, names[layout.score]);

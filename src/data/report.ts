@@ -49,7 +49,7 @@ export interface LoadReport {
   /** Records left out under onError: 'skip', by kind (all zero under 'throw'). */
   skipped: Record<DataErrorKind, number>;
   /** The first skipped problems (up to 20), each with file, line and field. */
-  examples: FormatError[];
+  examples: DataFormatError[];
   /** Whitespace-only lines, which carry no record. */
   blankLines: number;
   /** Judgements with score ≤ 0 (Cranfield's "not relevant"): kept in qrels(), never used as positives. */

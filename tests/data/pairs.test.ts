@@ -35,7 +35,7 @@ function syntheticData(): { data: RetrievalData; ref: RefDataset } {
   const data = RetrievalData.fromRecords({ passages, queries, qrels: { train, test, dev } });
   const positives: RefDataset['positives'] = {};
   for (const [split, list] of Object.entries({ train, test, dev })) {
-    positives[split] = list.filter((x) => (x.score ?? 1) > 0).map((x) => [Number(x.queryId.slice(1)), Number(x.passageId.slice(1))]);
+    positives[split] = list.filter((x) => ((x as { score?: number }).score ?? 1) > 0).map((x) => [Number(x.queryId.slice(1)), Number(x.passageId.slice(1))]);
   }
   return { data, ref: { passages: passages.map((p) => p.id), positives } };
 }
