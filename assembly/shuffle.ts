@@ -58,26 +58,19 @@ export function pcgPermutation(outPtr: usize, n: i32, seedLo: u32, seedHi: u32, 
   }
 }
 
-/**
- * Fills `rows` rows of `count` distinct values in [0, n), one stream consumed row after row, by Floyd's
- * algorithm (for j = n-count .. n-1: t = nextBelow(j+1); take t, or j if t was taken): exactly `count`
- * draws per row, whatever n. Values are written in the order they are taken. `tablePtr` is scratch of
- * 8·tableSize bytes (tableSize a power of two ≥ 2·count) for an open-addressing set of (value, row+1)
- * entries, so rows need no clearing.
- */
-export function pcgSampleDistinct(
-  outPtr: usize,
-  rows: i32,
-  count: i32,
-  n: i32,
-  tablePtr: usize,
-  tableSize: i32,
-  seedLo: u32,
-  seedHi: u32,
-  streamLo: u32,
-  streamHi: u32,
-): void {
+/** Seeds the generator that pcgSampleDistinct continues (so the host can sample in bounded slices). */
+export function pcgSeed(seedLo: u32, seedHi: u32, streamLo: u32, streamHi: u32): void {
   seedPcg(seedLo, seedHi, streamLo, streamHi);
+}
+
+/**
+ * Fills `rows` rows of `count` distinct values in [0, n), continuing the stream of the last pcgSeed, row
+ * after row, by Floyd's algorithm (for j = n-count .. n-1: t = nextBelow(j+1); take t, or j if t was
+ * taken): exactly `count` draws per row, whatever n. Values are written in the order they are taken.
+ * `tablePtr` is scratch of 8·tableSize bytes (tableSize a power of two ≥ 2·count) for an open-addressing
+ * set of (value, row+1) entries, so rows need no clearing.
+ */
+export function pcgSampleDistinct(outPtr: usize, rows: i32, count: i32, n: i32, tablePtr: usize, tableSize: i32): void {
   memory.fill(tablePtr, 0, <usize>tableSize * 8);
   const mask = <u32>(tableSize - 1);
   let out = outPtr;

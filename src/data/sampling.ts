@@ -22,13 +22,13 @@ export const EVAL_STREAM = DEFAULT_STREAM;
 interface ShuffleExports extends WasmExports {
   pcgStream(outPtr: number, count: number, seedLo: number, seedHi: number, streamLo: number, streamHi: number): void;
   pcgPermutation(outPtr: number, n: number, seedLo: number, seedHi: number, streamLo: number, streamHi: number): void;
-  pcgSampleDistinct(
-    outPtr: number, rows: number, count: number, n: number, tablePtr: number, tableSize: number,
-    seedLo: number, seedHi: number, streamLo: number, streamHi: number,
-  ): void;
+  pcgSeed(seedLo: number, seedHi: number, streamLo: number, streamHi: number): void;
+  pcgSampleDistinct(outPtr: number, rows: number, count: number, n: number, tablePtr: number, tableSize: number): void;
 }
 
 const TWO_32 = 2 ** 32;
+/** Rows per wasm call in sampleDistinct: bounds wasm memory (which never shrinks) whatever the request. */
+const SAMPLE_SLICE_BYTES = 4 << 20;
 
 /** Splits a non-negative safe integer into u32 halves; names the option when it is not one. */
 function halves(value: number, option: string): [number, number] {
@@ -88,11 +88,19 @@ export function sampleDistinct(rows: number, count: number, n: number, seed: num
   const [tl, th] = halves(stream, 'stream');
   let tableSize = 16;
   while (tableSize < 2 * count) tableSize *= 2;
+  const result = new Int32Array(rows * count);
+  const sliceRows = Math.max(1, Math.floor(SAMPLE_SLICE_BYTES / (4 * Math.max(1, count))));
   return withWasm((w) => {
-    const out = w.alloc(rows * count * 4);
+    const out = w.alloc(Math.min(rows, sliceRows) * count * 4);
     const table = w.alloc(tableSize * 8);
-    w.pcgSampleDistinct(out, rows, count, n, table, tableSize, sl, sh, tl, th);
-    return new Int32Array(w.memory.buffer, out, rows * count).slice();
+    // One stream across slices: seeded once, then every call continues it.
+    w.pcgSeed(sl, sh, tl, th);
+    for (let first = 0; first < rows; first += sliceRows) {
+      const sliceLength = Math.min(sliceRows, rows - first);
+      w.pcgSampleDistinct(out, sliceLength, count, n, table, tableSize);
+      result.set(new Int32Array(w.memory.buffer, out, sliceLength * count), first * count);
+    }
+    return result;
   });
 }
 

@@ -64,6 +64,37 @@ describe('wasm PCG32 (assembly/shuffle.ts) against the TS Pcg32 of src/util/rng.
     }
   });
 
+  it('sampleDistinct() continues one stream across its 4 MiB wasm slices', () => {
+    // 1,100 rows × 1,000 values = 4.4 MB: two slices. The expectation replays Floyd over the raw stream
+    // (pcgSequence, already checked against the TS generator above) with the same bounded draw.
+    const rows = 1100;
+    const count = 1000;
+    const n = 2 ** 31 - 1;
+    const got = sampleDistinct(rows, count, n, 9, 4);
+    const raw = pcgSequence(rows * count + 1000, 9, 4);
+    let next = 0;
+    const below = (bound: number) => {
+      const threshold = (2 ** 32 - bound) % bound;
+      for (;;) {
+        const u = raw[next++]!;
+        if (u >= threshold) return u % bound;
+      }
+    };
+    const want = new Int32Array(rows * count);
+    for (let r = 0, k = 0; r < rows; r++) {
+      const taken = new Set<number>();
+      for (let j = n - count; j < n; j++) {
+        const t = below(j + 1);
+        const v = taken.has(t) ? j : t;
+        taken.add(v);
+        want[k++] = v;
+      }
+    }
+    expect(next).toBeLessThanOrEqual(raw.length);
+    expect(got.length).toBe(want.length);
+    expect(want.findIndex((v, i) => got[i] !== v), 'first differing value').toBe(-1); // toEqual on 1.1M elements is slow
+  });
+
   it('rejects impossible requests with ConfigError naming the option', () => {
     expect(() => sampleDistinct(1, 6, 5, 0)).toThrow(ConfigError);
     expect(() => permutation(3, -1)).toThrow(/seed/);
