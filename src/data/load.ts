@@ -36,7 +36,7 @@ function chooseSplits(found: readonly string[], wanted: LoadOptions['split'], wh
  * Any file may be gzipped (`.gz`). Files stream through the wasm scanner; texts are kept once as UTF-8.
  *
  * @example
- * import { nodeSource } from 'densescale/data/node';
+ * import { nodeSource } from './data/node.js';   // Node only; in a browser, any DataSource
  * const data = await loadRetrievalData(nodeSource('/data/msmarco'), { split: 'train', onError: 'skip' });
  * console.log(data.passageCount, data.positives('train').query.length, data.report.skipped);
  */

