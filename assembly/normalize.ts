@@ -53,8 +53,10 @@ let wordsCap: i32 = 0;
 export let wordsLen: i32 = 0;
 export let wordsOverflow: bool = false;
 
-// Stop at the first word boundary once the sink holds this many ids (-1: never).
-let haltAt: i32 = -1;
+// Stop at the first word boundary once the sink holds this many ids (-1: never). Once stopped, later
+// words are dropped, so nothing past the limit reaches the sink.
+let idLimit: i32 = -1;
+let stopped: bool = false;
 
 /**
  * Selects the vocabulary for the following sequences and allocates the per-call scratch (word buffer,
@@ -72,7 +74,7 @@ export function beginCall(vocab: usize, maxTextBytes: i32): void {
   pendCap = maxTextBytes * 2 + 8;
   pendBuf = heap.alloc(<usize>pendCap << 3);
   collectWords = false;
-  haltAt = -1;
+  idLimit = -1;
   useTrie(vocab);
 }
 
@@ -85,13 +87,23 @@ export function collectInto(out: usize, cap: i32): void {
   wordsOverflow = false;
 }
 
-/** Makes normalizeText stop at the first word boundary once `ids` ids were emitted (-1: never). */
-export function haltAfter(ids: i32): void {
-  haltAt = ids;
+/** Makes the following sequences stop at the first word boundary with at least `ids` ids (-1: never). */
+export function stopAfterIds(ids: i32): void {
+  idLimit = ids;
+}
+
+/** Checks the id limit after a finished word (or matched special token). */
+@inline function wordDone(): void {
+  if (idLimit >= 0 && sinkCount >= idLimit) stopped = true;
 }
 
 function endWord(): void {
   if (wordChars == 0) return;
+  if (stopped) {
+    wordLen = 0;
+    wordChars = 0;
+    return;
+  }
   if (collectWords) {
     // Words longer than max_input_chars_per_word can only ever be [UNK]: they teach the trainer nothing.
     if (wordChars <= maxChars) {
@@ -106,6 +118,7 @@ function endWord(): void {
   else wordPiece(wordBuf, wordLen);
   wordLen = 0;
   wordChars = 0;
+  wordDone();
 }
 
 function appendChar(c: u32): void {
@@ -261,7 +274,10 @@ function matchSpecial(p: usize, end: usize): i32 {
     if (memory.compare(p, blob + <usize>load<i32>(rec), <usize>len) == 0) {
       flushPending();
       endWord();
-      emitId(load<i32>(rec, 8));
+      if (!stopped) {
+        emitId(load<i32>(rec, 8));
+        wordDone();
+      }
       return len;
     }
   }
@@ -277,6 +293,7 @@ export function normalizeText(ptr: usize, len: i32): void {
   wordLen = 0;
   wordChars = 0;
   pendCount = 0;
+  stopped = idLimit == 0;
   const end = ptr + <usize>len;
   let p = ptr;
   while (p < end) {
@@ -293,7 +310,7 @@ export function normalizeText(ptr: usize, len: i32): void {
       const n = matchSpecial(p, end);
       if (n > 0) {
         p += <usize>n;
-        if (haltAt >= 0 && sinkCount >= haltAt) return;
+        if (stopped) return;
         continue;
       }
       kind &= BK_KIND_MASK;
@@ -340,7 +357,7 @@ export function normalizeText(ptr: usize, len: i32): void {
       inputChar(c);
       p += n;
     }
-    if (haltAt >= 0 && sinkCount >= haltAt && wordChars == 0) return;
+    if (stopped) return;
   }
   flushPending();
   endWord();

@@ -4,7 +4,7 @@
 // other memory is scratch that the host's reset() frees after each call.
 import { retain, release, isRetained, retainedBytes } from './retained';
 import { buildVocab, vocabLookup, MAGIC, H_BLOB_SIZE, H_CLS, H_SEP, H_PAD } from './vocab';
-import { beginCall, collectInto, haltAfter, normalizeText, wordsLen, wordsOverflow } from './normalize';
+import { beginCall, collectInto, stopAfterIds, normalizeText, wordsLen, wordsOverflow } from './normalize';
 import { openSink, sinkCount } from './wordpiece';
 
 const OPT_ADD_SPECIAL: u32 = 1;
@@ -63,6 +63,8 @@ let keepB: i32 = 0;
  * HF's LongestFirst truncation of a pair to `room` ids (tokenizers/src/utils/truncation.rs): if both fit,
  * nothing is cut; else the shorter one keeps its length when that is at most half the room and the
  * longer one gets the rest; else each gets half, the longer one (the second on a tie) the odd id.
+ * `a` and `b` are the lengths as HF measures them: each text tokenised up to the first word boundary at
+ * or past maxLength ids.
  */
 function truncatePair(a: i32, b: i32, room: i32): void {
   if (a + b <= room) {
@@ -121,7 +123,10 @@ export function wpEncodeBatch(
     let pos: i32 = special ? 1 : 0;
     if (special) store<i32>(ids, cls);
     openSink(ids + (<usize>pos << 2), room);
-    haltAfter(pairs ? -1 : room); // a pair's truncation depends on both full lengths
+    // A single text can stop once it has `room` ids. A pair's truncation compares both lengths, which
+    // HF (tokenizers 0.23) measures after tokenising each text only up to the first word boundary at
+    // or past maxLength ids.
+    stopAfterIds(pairs ? maxLength : room);
     normalizeText(bytes + <usize>offsetAt(offsets, r), offsetAt(offsets, r + 1) - offsetAt(offsets, r));
     const lenA = sinkCount;
     let lenB: i32 = 0;
@@ -188,7 +193,7 @@ export function wpEncodeRagged(
       total++;
     }
     openSink(outIds + (<usize>total << 2), max(0, min(room, outCap - total)));
-    haltAfter(maxLength < 0 ? -1 : room);
+    stopAfterIds(maxLength < 0 ? -1 : room);
     normalizeText(bytes + <usize>offsetAt(offsets, r), offsetAt(offsets, r + 1) - offsetAt(offsets, r));
     total += min(sinkCount, room);
     if (special) {
@@ -209,6 +214,7 @@ export function wpWords(handle: usize, bytes: usize, offsets: usize, count: i32,
   checkHandle(handle);
   beginCall(handle, longestText(offsets, count));
   collectInto(outBytes, outCap);
+  stopAfterIds(-1);
   for (let r: i32 = 0; r < count; r++) {
     normalizeText(bytes + <usize>offsetAt(offsets, r), offsetAt(offsets, r + 1) - offsetAt(offsets, r));
   }

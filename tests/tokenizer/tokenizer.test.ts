@@ -135,6 +135,12 @@ describe('Tokenizer (inline vocabulary)', () => {
     expect(run('dog', six, 6).ids).toEqual(ids('[CLS] dog [SEP] the quick [SEP]'));
     // The longer is first: it gets the odd id.
     expect(run(six + ' over', six, 8).ids).toEqual(ids('[CLS] the quick brown [SEP] the quick [SEP]'));
+    // HF (tokenizers 0.23) compares lengths after tokenising each text only up to the first word
+    // boundary at or past maxLength ids: 10 one-piece words count as 8, three 3-piece words as 9, so
+    // the second is "longer" although it has fewer pieces.
+    expect(run('a a a a a a a a a a', 'unaffable unaffable unaffable', 8).ids).toEqual(ids('[CLS] a a [SEP] un ##aff ##able [SEP]'));
+    // ... and 10 one-piece words against 8 one-piece words is a tie (8 and 8): the second gets the odd id.
+    expect(run('a a a a a a a a a a', 'the the the the the the the the', 8).ids).toEqual(ids('[CLS] a a [SEP] the the the [SEP]'));
     tok.free();
   });
 
