@@ -44,7 +44,7 @@ export const BK_NON_ASCII: u32 = 4;
 export const BK_KIND_MASK: u32 = 7;
 export const BK_SPECIAL_START: u32 = 8; // the byte starts some special token: try matching there
 
-const SLOT: usize = 12; // base, check, value
+const SLOT: usize = 16; // base, check, value, padding: a slot never straddles a cache line
 const FREE: i32 = -1;
 
 function isAsciiPunct(c: u32): bool {
@@ -63,12 +63,6 @@ let tValue: usize = 0;
 let tLabel: usize = 0;
 let tCount: i32 = 0;
 
-// The double array under construction, grown by reallocation in scratch when first fit runs past it.
-let dBase: usize = 0;
-let dCheck: usize = 0;
-let dValue: usize = 0;
-let dCap: i32 = 0;
-
 function trieChild(node: i32, label: u32): i32 {
   let c = load<i32>(tFirst + (<usize>node << 2));
   while (c >= 0) {
@@ -84,31 +78,83 @@ function trieChild(node: i32, label: u32): i32 {
   return n;
 }
 
+// The double array under construction, grown by reallocation in scratch when first fit runs past it.
+// Free slots form a doubly linked list (freeNext/freePrev) with slot 0, the root, as its sentinel, so
+// first fit visits only free slots: without it the search rescans the dense, used prefix for every
+// node and building a 30k vocabulary is quadratic.
+let dBase: usize = 0;
+let dCheck: usize = 0;
+let dValue: usize = 0;
+let freeNext: usize = 0;
+let freePrev: usize = 0;
+let dCap: i32 = 0;
+
+@inline function geti(a: usize, i: i32): i32 {
+  return load<i32>(a + (<usize>i << 2));
+}
+
+@inline function seti(a: usize, i: i32, v: i32): void {
+  store<i32>(a + (<usize>i << 2), v);
+}
+
 function datGrow(minCap: i32): void {
   let cap = dCap * 2;
   if (cap < minCap) cap = minCap;
-  const nb = heap.alloc(<usize>cap << 2);
-  const nc = heap.alloc(<usize>cap << 2);
-  const nv = heap.alloc(<usize>cap << 2);
+  const arrays = heap.alloc(<usize>cap * 20);
+  const nb = arrays;
+  const nc = nb + (<usize>cap << 2);
+  const nv = nc + (<usize>cap << 2);
+  const nn = nv + (<usize>cap << 2);
+  const np = nn + (<usize>cap << 2);
   if (dCap > 0) {
     memory.copy(nb, dBase, <usize>dCap << 2);
     memory.copy(nc, dCheck, <usize>dCap << 2);
     memory.copy(nv, dValue, <usize>dCap << 2);
+    memory.copy(nn, freeNext, <usize>dCap << 2);
+    memory.copy(np, freePrev, <usize>dCap << 2);
+  } else {
+    // Slot 0 (the root) is used; as the list sentinel it starts out linked to itself.
+    seti(nn, 0, 0);
+    seti(np, 0, 0);
   }
-  for (let i = dCap; i < cap; i++) {
-    store<i32>(nb + (<usize>i << 2), 0);
-    store<i32>(nc + (<usize>i << 2), FREE);
-    store<i32>(nv + (<usize>i << 2), -1);
+  const first = dCap > 0 ? dCap : 1;
+  if (dCap == 0) {
+    seti(nb, 0, 0);
+    seti(nc, 0, -2); // the root: used, and no slot's parent
+    seti(nv, 0, -1);
   }
+  // Append the new slots to the tail of the free list.
+  let tail = geti(np, 0);
+  for (let i = first; i < cap; i++) {
+    seti(nb, i, 0);
+    seti(nc, i, FREE);
+    seti(nv, i, -1);
+    seti(nn, tail, i);
+    seti(np, i, tail);
+    tail = i;
+  }
+  seti(nn, tail, 0);
+  seti(np, 0, tail);
   dBase = nb;
   dCheck = nc;
   dValue = nv;
+  freeNext = nn;
+  freePrev = np;
   dCap = cap;
 }
 
 @inline function slotFree(t: i32): bool {
   if (t >= dCap) datGrow(t + 257);
-  return load<i32>(dCheck + (<usize>t << 2)) == FREE;
+  return geti(dCheck, t) == FREE;
+}
+
+/** Marks slot t used by a child of `parent` and unlinks it from the free list. */
+function occupy(t: i32, parent: i32): void {
+  seti(dCheck, t, parent);
+  const n = geti(freeNext, t);
+  const p = geti(freePrev, t);
+  seti(freeNext, p, n);
+  seti(freePrev, n, p);
 }
 
 /**
@@ -141,18 +187,16 @@ export function buildVocab(
   }
 
   // Lay the trie out breadth-first; each node's children go to the first base that fits (first fit
-  // from the lowest free slot keeps the array ~dense).
+  // over the free slots keeps the array ~dense).
   dCap = 0;
   datGrow(tCount + 512);
   const slotOf = heap.alloc(<usize>tCount << 2);
   const queue = heap.alloc(<usize>tCount << 2);
   store<i32>(slotOf, 0);
-  store<i32>(dCheck, -2); // the root: used, and no slot's parent
-  store<i32>(dValue, load<i32>(tValue));
+  seti(dValue, 0, load<i32>(tValue));
   store<i32>(queue, 0);
   let head: i32 = 0;
   let tail: i32 = 1;
-  let firstFree: i32 = 1;
   let lastUsed: i32 = 0;
   while (head < tail) {
     const node = load<i32>(queue + (<usize>(head++) << 2));
@@ -163,10 +207,14 @@ export function buildVocab(
       const l = <i32>load<u8>(tLabel + <usize>c);
       if (l < minLabel) minLabel = l;
     }
-    while (!slotFree(firstFree)) firstFree++;
     let base: i32 = 0;
-    for (let p = firstFree; ; p++) {
-      if (!slotFree(p)) continue;
+    for (let p = geti(freeNext, 0); ; p = geti(freeNext, p)) {
+      if (p == 0) {
+        // Every free slot failed: extend the array and continue with the new ones.
+        const old = dCap;
+        datGrow(dCap + 257);
+        p = old;
+      }
       base = p - minLabel;
       if (base < 1) continue;
       let fits = true;
@@ -179,11 +227,11 @@ export function buildVocab(
       if (fits) break;
     }
     const s = load<i32>(slotOf + (<usize>node << 2));
-    store<i32>(dBase + (<usize>s << 2), base);
+    seti(dBase, s, base);
     for (let c = first; c >= 0; c = load<i32>(tNext + (<usize>c << 2))) {
       const t = base + <i32>load<u8>(tLabel + <usize>c);
-      store<i32>(dCheck + (<usize>t << 2), s);
-      store<i32>(dValue + (<usize>t << 2), load<i32>(tValue + (<usize>c << 2)));
+      occupy(t, s);
+      seti(dValue, t, load<i32>(tValue + (<usize>c << 2)));
       store<i32>(slotOf + (<usize>c << 2), t);
       store<i32>(queue + (<usize>(tail++) << 2), c);
       if (t > lastUsed) lastUsed = t;

@@ -6,7 +6,7 @@
 // also ends on one. If some position matches nothing, the whole word becomes [UNK], as in HF.
 import { H_CONT_ROOT, H_DAT_OFF, H_UNK } from './vocab';
 
-const SLOT: usize = 12;
+const SLOT: usize = 16; // see vocab.ts
 
 // The id sink of the sequence being encoded: ids beyond `sinkCap` are counted but not stored, so a
 // caller can truncate after knowing the full length (HF's longest-first pair truncation needs it).

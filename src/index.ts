@@ -12,3 +12,5 @@ export {
   ConfigError,
   AbortError,
 } from './errors.js';
+export { Tokenizer, type VocabOptions, type EncodeOptions, type EncodeBatchOptions, type EncodedBatch, type SpecialIds, type TokenizerSettings } from './tokenizer/tokenizer.js';
+export { trainWordPieceVocab, type TrainVocabOptions } from './tokenizer/train_vocab.js';

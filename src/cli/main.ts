@@ -11,6 +11,7 @@ interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   info: () => import('./info.js'),
   bench: () => import('./bench.js'),
+  tokenize: () => import('./tokenize.js'),
 };
 
 async function run(argv: string[]): Promise<number> {
