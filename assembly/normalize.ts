@@ -71,8 +71,11 @@ export function beginCall(vocab: usize, maxTextBytes: i32): void {
   lowercase = (flags & F_LOWERCASE) != 0;
   stripAccents = (flags & F_STRIP_ACCENTS) != 0;
   wordBuf = heap.alloc((<usize>maxChars << 2) + 8);
-  pendCap = maxTextBytes * 2 + 8;
-  pendBuf = heap.alloc(<usize>pendCap << 3);
+  // A held-back non-starter is a non-ASCII character (≥ 2 bytes), or one of at most two non-starters of
+  // a 4-byte character's decomposition (U+1D160 → U+1D158 U+1D165 U+1D16E), so a text of n bytes holds
+  // at most n / 2 of them at once.
+  pendCap = stripAccents ? (maxTextBytes >> 1) + 8 : 0;
+  pendBuf = heap.alloc((<usize>pendCap << 3) + 8);
   collectWords = false;
   idLimit = -1;
   useTrie(vocab);

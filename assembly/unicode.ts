@@ -1500,26 +1500,22 @@ export const LOWER_MULTI_OFFSETS: usize = memory.data<u16>([0, 2]);
 export const LOWER_MULTI_DATA: usize = memory.data<u32>([105, 775]);
 
 /** The record index of a code point (0 = a plain character). */
-// @ts-ignore: decorator
 @inline
 export function cpRecord(cp: u32): u32 {
   const block = <usize>load<u16>(CP_STAGE1 + (<usize>(cp >> STAGE_SHIFT) << 1));
   return <u32>load<u8>(CP_RECORDS + ((block << STAGE_SHIFT) | <usize>(cp & 255)));
 }
 
-// @ts-ignore: decorator
 @inline
 export function recFlags(rec: u32): u32 {
   return <u32>load<u8>(REC_FLAGS + <usize>rec);
 }
 
-// @ts-ignore: decorator
 @inline
 export function recCcc(rec: u32): u32 {
   return <u32>load<u8>(REC_CCC + <usize>rec);
 }
 
-// @ts-ignore: decorator
 @inline
 export function recLowerDelta(rec: u32): i32 {
   return load<i32>(REC_LOWER + (<usize>rec << 2));

@@ -395,7 +395,17 @@ export function recLowerDelta(rec: u32): i32 {
 `;
 }
 
+// The tables and HF_TOGGLES are relative to this Unicode version; another ICU would shift them (new
+// characters, changed categories) and silently break parity, so it must be a deliberate choice.
+const PINNED_UNICODE = '17.0';
 const mode = process.argv[2];
+if (process.versions.unicode !== PINNED_UNICODE && !process.argv.includes('--any-unicode')) {
+  console.error(
+    `gen_unicode: this Node has Unicode ${process.versions.unicode}, the tables are pinned to ${PINNED_UNICODE}. ` +
+      'Use Node 20.20 (ICU 78), or pass --any-unicode and then re-probe (--probe-hf) and update PINNED_UNICODE and HF_TOGGLES.',
+  );
+  process.exit(1);
+}
 const icu = icuProperties();
 if (mode === '--probe-hf' || mode === '--check-hf') {
   const diff = probeHf(icu);

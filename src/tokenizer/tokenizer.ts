@@ -75,6 +75,10 @@ export interface TokenizerSpec {
 }
 
 const BERT_SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
+
+// A safety net for tokenizers dropped without free(): their vocabulary's wasm memory is released when
+// they are collected. Finalizers run as tasks of their own, never inside a (synchronous) wasm call.
+const unfreed = new FinalizationRegistry<number>((handle) => freeVocab(handle));
 const MAX_CHARS_LIMIT = 1_000_000;
 
 /** Splits vocab.txt like HF's WordPiece::read_file: lines (\n or \r\n), each trimmed at the end. */
@@ -138,6 +142,7 @@ export class Tokenizer {
       sep: spec.special.sep,
       pad: spec.special.pad,
     });
+    unfreed.register(this, this.handle, this);
   }
 
   /**
@@ -320,7 +325,10 @@ export class Tokenizer {
    * ```
    */
   free(): void {
-    if (this.handle !== 0) freeVocab(this.handle);
+    if (this.handle !== 0) {
+      unfreed.unregister(this);
+      freeVocab(this.handle);
+    }
     this.handle = 0;
   }
 
