@@ -2,3 +2,4 @@
 export { alloc, reset } from './memory';
 export { utf8Validate } from './utf8';
 export * from './data_exports';
+export * from './tokenizer_exports';

@@ -17,3 +17,5 @@ export { optimalAllocation, budgetFrontier, PAPER_COSTS, type Allocation, type B
 export { predictLoss, type Law, type LawName, type LawParams } from './scaling/laws.js';
 export { renderReport, type ReportInput, type RunRow } from './report/report.js';
 export * from './data/index.js';
+export { Tokenizer, type VocabOptions, type EncodeOptions, type EncodeBatchOptions, type EncodedBatch, type SpecialIds, type TokenizerSettings } from './tokenizer/tokenizer.js';
+export { trainWordPieceVocab, type TrainVocabOptions } from './tokenizer/train_vocab.js';

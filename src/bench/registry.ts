@@ -9,4 +9,5 @@ export interface BenchModule {
 export const BENCHES: Record<string, () => Promise<BenchModule>> = {
   loader: () => import('./loader.js'),
   scaling_fit: () => import('./scaling_fit.js'),
+  tokenizer: () => import('./tokenizer.js'),
 };
