@@ -166,6 +166,22 @@ describe('l2norm_backward', { timeout: 120_000 }, () => {
     expectClose(await backward(device, x, R, 2, 4), fd, TOL.gpuFd, 'vs FD');
   });
 
+  it('invocation mapping: covers every row past 65535 workgroups (WG=1 override)', async () => {
+    const device = await testDevice();
+    const rows = 65535 + 40;
+    const x = randomF32(rows * 3, 17);
+    const dout = randomF32(rows * 3, 18);
+    const expected = await backward(device, x, dout, rows, 3, false, undefined, 'invocation');
+    const t = { dinp: device.tensor('dx', [rows, 3]), dout: device.tensor('dy', [rows, 3], 'f32', dout), inp: device.tensor('x', [rows, 3], 'f32', x), norm: device.tensor('n', [rows]) };
+    const unit = device.tensor('y', [rows, 3]);
+    const rec = device.recorder('l2.bwd.fold');
+    l2normForward(rec, unit, t.norm, t.inp);
+    rec.dispatch(device.kernel('l2norm_backward_rows', { WG: 1 }), { rows, C: 3, accumulate: 0 }, t, grid1d(rows, 1));
+    await rec.submit();
+    expectBitEqual((await device.read(t.dinp)) as Float32Array, expected, 'folded');
+    for (const v of [...Object.values(t), unit]) device.release(v);
+  });
+
   it('gives bit-identical results when the same dispatch runs twice', async () => {
     const device = await testDevice();
     const x = randomF32(16 * 768, 9);

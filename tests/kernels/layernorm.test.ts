@@ -316,6 +316,30 @@ describe('layernorm_backward', { timeout: 120_000 }, () => {
     expectClose(grads.dbias, fdB, TOL.gpuFd, 'dbias vs FD');
   });
 
+  it('invocation mapping: dinp covers every row past 65535 workgroups (WG=1 override)', async () => {
+    const device = await testDevice();
+    const rows = 65535 + 70;
+    const k = makeCase(rows, 4, 41);
+    const dout = randomF32(rows * 4, 42);
+    const expected = await backward(device, k, EPS, dout, false, undefined, 'invocation');
+    const t = {
+      dinp4: device.tensor('dx', [rows, 4]),
+      dout4: device.tensor('dy', [rows, 4], 'f32', dout),
+      inp4: device.tensor('x', [rows, 4], 'f32', k.x),
+      weight4: device.tensor('w', [4], 'f32', k.w),
+      // The forward's f32 mean and rstd, as the launcher path uses them.
+      mean: device.tensor('m', [rows]),
+      rstd: device.tensor('r', [rows]),
+    };
+    const forwardOnly = { out: device.tensor('o', [rows, 4]), bias: device.tensor('b', [4], 'f32', k.b) };
+    const rec = device.recorder('ln.bwd.fold');
+    layernormForward(rec, forwardOnly.out, t.mean, t.rstd, t.inp4, t.weight4, forwardOnly.bias, { eps: EPS });
+    rec.dispatch(device.kernel('layernorm_backward_dinp_rows_vec4', { WG: 1 }), { rows, C: 4, rows_per_group: 1, accumulate: 0 }, t, grid1d(rows, 1));
+    await rec.submit();
+    expectBitEqual((await device.read(t.dinp4)) as Float32Array, expected.dinp, 'dinp folded');
+    for (const v of [...Object.values(t), ...Object.values(forwardOnly)]) device.release(v);
+  });
+
   it('gives bit-identical gradients when the same dispatches run twice', async () => {
     const device = await testDevice();
     const k = makeCase(1030, 96, 31);
