@@ -20,6 +20,8 @@
 // and no array-size override that would compile a pipeline per C. The price is C ≤ 4·64·QUADS_PER_LANE
 // = 1024 (BERT-large); the launcher checks it.
 // accumulate (Params) makes each stage add into its outputs instead of overwriting them.
+// Bindings: scalar (array<f32>) and vec4 views of the same tensors; each entry uses one set, and the
+// launcher binds whichever its entry needs (outputs come before inputs across both sets).
 struct Params { rows: u32, C: u32, rows_per_group: u32, accumulate: u32, }
 
 const LANES: u32 = 64u; // = the literal @workgroup_size of the row entries

@@ -19,6 +19,8 @@
 // in the centred value. x − μ₁ is exact when x is near μ₁ (Sterbenz), so a constant row gets exactly 0
 // and out = b, and a row constant up to a few ulps keeps its x̂ (tests/kernels/layernorm.test.ts).
 // The saved mean is fl(μ₁ + s); the backward recentres with it.
+// Bindings: scalar (array<f32>) and vec4 views of the same tensors; each entry uses one set, and the
+// launcher binds whichever its entry needs (outputs come before inputs across both sets).
 struct Params { rows: u32, C: u32, eps: f32, }
 
 const LANES: u32 = 64u; // = the literal @workgroup_size of the workgroup-per-row entries

@@ -1,7 +1,8 @@
 // densescale bench nn: throughput of the per-token nn kernels (layernorm, GELU, embeddings, pooling,
 // L2 normalisation), forward and backward, at B·T = 4096 tokens and C = 256 / 768. One JSON line per
 // (op, pass, C): GPU ms and GB/s, where bytes are the minimum traffic the op must move (each input read
-// once, each output written once); re-reads inside a kernel are not credited.
+// once, each output written once); re-reads inside a kernel are not credited. A plain elementwise add
+// (op "add_baseline") is measured alongside as this adapter's practical bandwidth for comparison.
 import type { Device } from '../gpu/device.js';
 import type { Recorder } from '../gpu/recorder.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -10,6 +11,7 @@ import { geluBackward, geluForward } from '../ops/gelu.js';
 import { l2normBackward, l2normForward } from '../ops/l2norm.js';
 import { layernormBackward, layernormForward, layernormWorkspaceSize } from '../ops/layernorm.js';
 import { poolBackward, poolForward } from '../ops/pool.js';
+import { residualForward } from '../ops/residual.js';
 import { tokenCsr } from '../util/csr.js';
 import { Pcg32 } from '../util/rng.js';
 import { adapterTag, timeGpu, type BenchContext } from './common.js';
@@ -63,7 +65,8 @@ function cases(device: Device, C: number, rng: Pcg32, made: Tensor[]): Case[] {
   const rstd = t('rstd', [TOKENS]);
   const workspace = t('ln.ws', [layernormWorkspaceSize({ rows: TOKENS, channels: C })]);
   // The MLP activation is (B, T, 4C).
-  const h = t('h', [TOKENS, 4 * C]);
+  // Pre-activations in [-3, 3), so the erf form takes both of its branches.
+  const h = t('h', [TOKENS, 4 * C], 'f32', randomData(TOKENS * 4 * C, rng).map((v) => 3 * v));
   const hOut = t('h.out', [TOKENS, 4 * C]);
   const dh = t('dh', [TOKENS, 4 * C]);
   const ids = Int32Array.from({ length: TOKENS }, () => Math.floor(rng.nextFloat() ** 3 * VOCAB));
@@ -88,6 +91,7 @@ function cases(device: Device, C: number, rng: Pcg32, made: Tensor[]): Case[] {
   const norm = t('norm', [TOKENS]);
   const U = tokenCsrGpu.uniqueCount;
   return [
+    { op: 'add_baseline', pass: 'forward', bytes: f * 3 * NC, record: (r) => residualForward(r, y, x, dy) },
     { op: 'layernorm', pass: 'forward', bytes: f * (2 * NC + 2 * C + 2 * TOKENS), record: (r) => layernormForward(r, y, mean, rstd, x, w, b, { eps: 1e-12 }) },
     {
       op: 'layernorm',
