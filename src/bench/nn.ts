@@ -11,6 +11,7 @@ import { geluBackward, geluForward } from '../ops/gelu.js';
 import { l2normBackward, l2normForward } from '../ops/l2norm.js';
 import { layernormBackward, layernormForward, layernormWorkspaceSize } from '../ops/layernorm.js';
 import { poolBackward, poolForward } from '../ops/pool.js';
+import type { RowMapping } from '../ops/rows.js';
 import { residualForward } from '../ops/residual.js';
 import { tokenCsr } from '../util/csr.js';
 import { Pcg32 } from '../util/rng.js';
@@ -23,9 +24,12 @@ const BATCH = 32; // B·T = 32 × 128
 const SEQ = TOKENS / BATCH;
 const VOCAB = 30522;
 const POSITIONS = 512;
+const MAPPINGS: RowMapping[] = ['invocation', 'workgroup'];
 
 interface Case {
   op: string;
+  /** Row-to-device mapping of the row-reduction ops (both are timed: they give the same bits). */
+  mapping?: RowMapping;
   pass: 'forward' | 'backward';
   /** Bytes the op must read and write at minimum. */
   bytes: number;
@@ -92,13 +96,16 @@ function cases(device: Device, C: number, rng: Pcg32, made: Tensor[]): Case[] {
   const U = tokenCsrGpu.uniqueCount;
   return [
     { op: 'add_baseline', pass: 'forward', bytes: f * 3 * NC, record: (r) => residualForward(r, y, x, dy) },
-    { op: 'layernorm', pass: 'forward', bytes: f * (2 * NC + 2 * C + 2 * TOKENS), record: (r) => layernormForward(r, y, mean, rstd, x, w, b, { eps: 1e-12 }) },
-    {
-      op: 'layernorm',
-      pass: 'backward',
-      bytes: f * (3 * NC + C + 2 * TOKENS + 2 * C),
-      record: (r) => layernormBackward(r, dx, dw, db, workspace, dy, x, w, mean, rstd, { accumulate: { input: false, params: true } }),
-    },
+    ...MAPPINGS.flatMap((mapping): Case[] => [
+      { op: 'layernorm', mapping, pass: 'forward', bytes: f * (2 * NC + 2 * C + 2 * TOKENS), record: (r) => layernormForward(r, y, mean, rstd, x, w, b, { eps: 1e-12, mapping }) },
+      {
+        op: 'layernorm',
+        mapping,
+        pass: 'backward',
+        bytes: f * (3 * NC + C + 2 * TOKENS + 2 * C),
+        record: (r) => layernormBackward(r, dx, dw, db, workspace, dy, x, w, mean, rstd, { accumulate: { input: false, params: true }, mapping }),
+      },
+    ]),
     { op: 'gelu', pass: 'forward', bytes: f * 2 * 4 * NC, record: (r) => geluForward(r, hOut, h, { form: 'gelu' }) },
     { op: 'gelu', pass: 'backward', bytes: f * 3 * 4 * NC, record: (r) => geluBackward(r, dh, h, hOut, { form: 'gelu', accumulate: false }) },
     { op: 'gelu_new', pass: 'forward', bytes: f * 2 * 4 * NC, record: (r) => geluForward(r, hOut, h, { form: 'gelu_new' }) },
@@ -119,8 +126,10 @@ function cases(device: Device, C: number, rng: Pcg32, made: Tensor[]): Case[] {
     },
     { op: 'pool_mean', pass: 'forward', bytes: f * (NC + TOKENS + BATCH * C), record: (r) => poolForward(r, pooled, x, maskT, { mode: 'mean' }) },
     { op: 'pool_mean', pass: 'backward', bytes: f * (NC + TOKENS + BATCH * C), record: (r) => poolBackward(r, dx, dpooled, maskT, { mode: 'mean', accumulate: false }) },
-    { op: 'l2norm', pass: 'forward', bytes: f * (2 * NC + TOKENS), record: (r) => l2normForward(r, y, norm, x) },
-    { op: 'l2norm', pass: 'backward', bytes: f * (3 * NC + TOKENS), record: (r) => l2normBackward(r, dx, dy, x, norm, { accumulate: false }) },
+    ...MAPPINGS.flatMap((mapping): Case[] => [
+      { op: 'l2norm', mapping, pass: 'forward', bytes: f * (2 * NC + TOKENS), record: (r) => l2normForward(r, y, norm, x, { mapping }) },
+      { op: 'l2norm', mapping, pass: 'backward', bytes: f * (3 * NC + TOKENS), record: (r) => l2normBackward(r, dx, dy, x, norm, { accumulate: false, mapping }) },
+    ]),
   ];
 }
 
@@ -136,6 +145,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       ctx.emit({
         bench: 'nn',
         op: c.op,
+        ...(c.mapping === undefined ? {} : { mapping: c.mapping }),
         pass: c.pass,
         tokens: TOKENS,
         C,
