@@ -10,4 +10,5 @@ export const BENCHES: Record<string, () => Promise<BenchModule>> = {
   loader: () => import('./loader.js'),
   scaling_fit: () => import('./scaling_fit.js'),
   tokenizer: () => import('./tokenizer.js'),
+  nn: () => import('./nn.js'),
 };
