@@ -15,6 +15,7 @@ export default defineConfig({
     hookTimeout: 300_000,
     projects: [
       {
+        extends: true,
         test: {
           name: 'node',
           include: ['tests/**/*.test.ts'],
@@ -24,6 +25,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'chromium',
           include: portable,
