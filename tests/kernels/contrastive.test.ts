@@ -132,7 +132,7 @@ describe('contrastive_forward / contrastive_backward vs the f64 reference', () =
     const c = compare(got, backwardRef(S, B, N, 2), TOL.reduction, dScale);
     expect(c.faults, c.report).toBe(0);
     for (const t of [scores, loss, rowLoss, rowStats, dscores]) device.release(t);
-  });
+  }, 60_000);
 
   it('GPU finite differences (f32, eps 1e-3) agree with the backward kernel', async () => {
     const device = await testDevice();
