@@ -1,6 +1,8 @@
 // densescale bench optim: AdamW and gradient-norm bandwidth over flat buffers (chunked past one storage
 // binding), and exact top-k retrieval time. Each op is checked against its CPU reference on a sample
 // before it is timed (llm.c: no speed number without a correctness check).
+// `densescale bench optim tfjs` adds tfjs-webgpu on the same adapter as a baseline (matMul + topk, and
+// sqrt(sum(square)) for the norm), timed by wall clock around a readback of the result.
 import { ConfigError } from '../errors.js';
 import type { Device } from '../gpu/device.js';
 import { Tensor } from '../gpu/tensor.js';
@@ -9,6 +11,7 @@ import { globalNorm, globalNormWorkspaceSize } from '../ops/global_norm.js';
 import { topkForward, topkWorkspaceSize } from '../ops/topk.js';
 import { adamwUpdate as adamwRef } from '../ref/adamw.js';
 import { globalNorm as normRef } from '../ref/global_norm.js';
+import { platformGpu } from '../platform/platform.js';
 import { Pcg32 } from '../util/rng.js';
 import { adapterTag, timeGpu, type BenchContext } from './common.js';
 
@@ -102,6 +105,67 @@ async function benchOptimizer(ctx: BenchContext, device: Device, n: number, iter
   }
 }
 
+type Tf = typeof import('@tensorflow/tfjs-core');
+
+/** tfjs-core with the WebGPU backend on dawn.node's GPU object (the same adapter as ours). */
+async function loadTfjs(): Promise<Tf> {
+  const g = globalThis as { navigator?: { gpu?: GPU } };
+  // The backend registers itself only if navigator.gpu exists when it is imported.
+  if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { ...g.navigator, gpu: (await platformGpu()).gpu }, configurable: true });
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) throw new ConfigError('bench optim: tfjs could not start its webgpu backend');
+  await tf.ready();
+  return tf;
+}
+
+async function wallMs(warmup: number, iters: number, fn: () => Promise<void>): Promise<{ ms: number; minMs: number }> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  return { ms: samples[samples.length >> 1]!, minMs: samples[0]! };
+}
+
+async function baselineTfjs(ctx: BenchContext, device: Device, n: number, Q: number, Nc: number, D: number, k: number, iters: number): Promise<void> {
+  const tf = await loadTfjs();
+  const tag = { library: `tfjs-backend-webgpu ${tf.version_core}`, adapter: adapterTag(device) };
+  const g = tf.tensor1d(randomArray(n, 2, 0.1));
+  const norm = await wallMs(1, iters, async () => {
+    const r = tf.tidy(() => tf.sqrt(tf.sum(tf.square(g))));
+    await r.data();
+    r.dispose();
+  });
+  ctx.emit({ bench: 'optim', op: 'global_norm', baseline: true, params: n, ms: norm.ms, minMs: norm.minMs, gbPerS: (4 * n) / (norm.ms * 1e6), timing: 'wall', ...tag });
+  g.dispose();
+  const q = tf.tensor2d(randomArray(Q * D, 3, 1), [Q, D]);
+  const c = tf.tensor2d(randomArray(Nc * D, 4, 1), [Nc, D]);
+  const topk = await wallMs(1, iters, async () => {
+    const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(q, c, false, true), k));
+    await Promise.all([values.data(), indices.data()]);
+    tf.dispose([values, indices]);
+  });
+  ctx.emit({
+    bench: 'optim',
+    op: 'topk_forward',
+    baseline: true,
+    queries: Q,
+    corpus: Nc,
+    dim: D,
+    k,
+    ms: topk.ms,
+    minMs: topk.minMs,
+    scoreGflopPerS: (2 * Q * Nc * D) / (topk.ms * 1e6),
+    timing: 'wall',
+    ...tag,
+  });
+  tf.dispose([q, c]);
+}
+
 async function benchTopk(ctx: BenchContext, device: Device, Q: number, Nc: number, D: number, k: number, blockRows: number, iters: number): Promise<void> {
   const queriesData = randomArray(Q * D, 3, 1);
   const queries = device.tensor('bench.queries', [Q, D], 'f32', queriesData);
@@ -150,7 +214,11 @@ async function benchTopk(ctx: BenchContext, device: Device, Q: number, Nc: numbe
 
 export async function run(ctx: BenchContext): Promise<void> {
   const device = await ctx.device();
+  const corpus = ctx.quick ? 10_000 : 100_000;
+  if (ctx.args.includes('tfjs')) {
+    await baselineTfjs(ctx, device, 10_000_000, 256, corpus, 768, 1000, ctx.quick ? 2 : 3);
+    return;
+  }
   for (const n of ctx.quick ? [10_000_000] : [10_000_000, 110_000_000]) await benchOptimizer(ctx, device, n, ctx.quick ? 3 : 5);
-  if (ctx.quick) await benchTopk(ctx, device, 256, 10_000, 768, 1000, 10_000, 2);
-  else await benchTopk(ctx, device, 256, 100_000, 768, 1000, 32_768, 3);
+  await benchTopk(ctx, device, 256, corpus, 768, 1000, ctx.quick ? 10_000 : 32_768, ctx.quick ? 2 : 3);
 }
