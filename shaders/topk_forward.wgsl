@@ -37,9 +37,11 @@ struct Params {
 }
 
 override WG: u32 = 256;
+// Capacity of the sort in workgroup memory: a power of two ≥ k, at most 1024 (8 KiB for keys and
+// indices). The launcher sizes it to k: WebGPU zero-fills workgroup memory for every workgroup.
+override K_MAX: u32 = 1024;
 const TILE_ROWS: u32 = 4u; // queries per invocation
 const TILE_COLS: u32 = 4u; // corpus rows per invocation
-const K_MAX: u32 = 1024u;
 const SENTINEL_INDEX: u32 = 0xffffffffu;
 const LOWEST: f32 = -3.40282346e38;
 

@@ -92,7 +92,7 @@ export function topkForward(
   // vec4 loads need D % 4 = 0 (rows then start on 16-byte boundaries); both variants give the same bits.
   const vectorized = D % 4 === 0;
   const scoresKernel = device.kernel(vectorized ? 'topk_forward_scores_vec4' : 'topk_forward_scores');
-  const select = device.kernel('topk_forward_select', options.overrides);
+  const select = device.kernel('topk_forward_select', { K_MAX: 2 ** Math.ceil(Math.log2(k)), ...options.overrides });
   const maxGroups = device.gpu.limits.maxComputeWorkgroupsPerDimension;
   let seen = corpusOffset;
   for (const chunk of chunks) {
