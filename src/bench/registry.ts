@@ -11,4 +11,5 @@ export const BENCHES: Record<string, () => Promise<BenchModule>> = {
   scaling_fit: () => import('./scaling_fit.js'),
   tokenizer: () => import('./tokenizer.js'),
   nn: () => import('./nn.js'),
+  optim: () => import('./optim.js'),
 };
