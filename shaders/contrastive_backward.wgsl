@@ -5,10 +5,12 @@
 // when p.use_mask = 1 → dscores (B, N)
 // dispatch grid1d(B·N, WG): one invocation per score, folded to (x, y) past 65535 workgroups
 // reference: src/ref/contrastive.ts contrastiveBackward. exp_det as in the forward pass, and the same
-// max-first scaling, so logits near 1e4 give the same softmax as the forward pass saw.
+// max-first scaling, so logits near 1e4 give the same softmax as the forward pass saw. Gradients below
+// the smallest normal f32 are flushed to 0, so the result bits agree across drivers.
 struct Params { rows: u32, cols: u32, scale: f32, grad_scale: f32, use_mask: u32, accumulate: u32, }
 
 override WG: u32 = 256;
+const MIN_NORMAL: f32 = 1.17549435e-38;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dscores: array<f32>;
@@ -45,6 +47,9 @@ fn contrastive_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
   if (col == row || p.use_mask == 0u || mask[i] != 0u) {
     let prob = exp_det(p.scale * (scores[i] - row_stats[2u * row]) - row_stats[2u * row + 1u]);
     grad = p.grad_scale * (prob - select(0.0, 1.0, col == row));
+    // A tiny probability times scale/B can land below the smallest normal f32, where SwiftShader
+    // flushes to 0 and lavapipe does not; flushing here makes every driver agree.
+    if (abs(grad) < MIN_NORMAL) { grad = 0.0; }
   }
   if (p.accumulate != 0u) {
     dscores[i] = dscores[i] + grad;

@@ -10,6 +10,8 @@
 // reference: src/ref/encoder.ts encoderBackward
 // Rows of dtable absent from the batch are not touched here; the launcher clears dtable first unless
 // accumulating.
+// Bindings: scalar (array<f32>) and vec4 views of the same tensors; each entry uses one set, and the
+// launcher binds whichever its entry needs (outputs come before inputs across both sets).
 struct Params { rows: u32, B: u32, T: u32, C: u32, accumulate: u32, }
 
 override WG: u32 = 256u;

@@ -9,6 +9,8 @@
 // a bad id then shows up in the loss rather than as silently wrong embeddings. Ids are validated on
 // the CPU as well (tokenCsr). Without token types the launcher binds ids and wte in place of
 // type_ids and wtt; has_types = 0 keeps them unread.
+// Bindings: scalar (array<f32>) and vec4 views of the same tensors; each entry uses one set, and the
+// launcher binds whichever its entry needs (outputs come before inputs across both sets).
 struct Params { rows: u32, T: u32, C: u32, vocab: u32, types: u32, has_types: u32, invalid: f32, }
 
 override WG: u32 = 256u;

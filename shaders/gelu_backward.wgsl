@@ -3,6 +3,8 @@
 // inp, dout (n) → dinp (n); dispatch grid1d(n, WG) (gelu_backward) or grid1d(n/4, WG)
 // (gelu_backward_vec4, n % 4 == 0), folded to (x, y) past 65535 workgroups.
 // reference: src/ref/gelu.ts geluBackward
+// Bindings: scalar (array<f32>) and vec4 views of the same tensors; each entry uses one set, and the
+// launcher binds whichever its entry needs (outputs come before inputs across both sets).
 struct Params { n: u32, form: u32, accumulate: u32, }
 
 override WG: u32 = 256u;

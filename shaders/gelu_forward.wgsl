@@ -8,6 +8,8 @@
 // Only + − * / floor ldexp are used (no builtin exp/tanh/erf), so results are bit-identical on lavapipe,
 // SwiftShader and Chromium; the vec4 entry applies the same scalar function per component.
 // gelu_forward_erf is the test probe for erf_det's accuracy claim: out = erf_det(x).
+// Bindings: scalar (array<f32>) and vec4 views of the same tensors; each entry uses one set, and the
+// launcher binds whichever its entry needs (outputs come before inputs across both sets).
 struct Params { n: u32, form: u32, }
 
 override WG: u32 = 256u;

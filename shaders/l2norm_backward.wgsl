@@ -2,13 +2,16 @@
 //   dinp (+)= (dout − y·(y·dout)) / n   when n > 1e-12
 //   dinp (+)= dout / 1e-12              otherwise (the divisor is the constant eps there)
 // dout, inp (N, C), norm (N) → dinp (N, C).
-// dispatch: one workgroup of LANES = 64 invocations per row (the x·dout reduction uses the same lane order
-// as the forward), rows folded to (x, y) past 65535.
+// dispatch: l2norm_backward: one workgroup of LANES = 64 invocations per row (GPUs); l2norm_backward_rows:
+// one invocation per row, grid1d(N, WG) (CPU adapters); same lane order as the forward, same results
+// from both. Rows folded to (x, y) past 65535 workgroups.
 // reference: src/ref/l2norm.ts l2normBackward
 struct Params { rows: u32, C: u32, accumulate: u32, }
 
 const LANES: u32 = 64u; // = the literal @workgroup_size of the entry
 const L2_EPS: f32 = 1e-12;
+
+override WG: u32 = 64u; // invocations per workgroup of l2norm_backward_rows (any value, same result)
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dinp: array<f32>;
@@ -43,6 +46,16 @@ fn row_lanes_sum(lane: u32, v: vec2<f32>) -> vec2<f32> {
   return total;
 }
 
+// y·dout = (x·dout)/n is passed in; dividing step by step keeps n² from overflowing or underflowing.
+fn l2norm_store_dinp(i: u32, n: f32, y_dot_dout: f32) {
+  let dy = dout[i];
+  var dx = select(dy / L2_EPS, (dy - (inp[i] / n) * y_dot_dout) / n, n > L2_EPS);
+  if (p.accumulate != 0u) {
+    dx = dinp[i] + dx;
+  }
+  dinp[i] = dx;
+}
+
 @compute @workgroup_size(64)
 fn l2norm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lane: u32) {
   let row = wid.x + wid.y * nwg.x;
@@ -54,14 +67,35 @@ fn l2norm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   }
   let x_dot_dout = row_lanes_sum(lane, vec2<f32>(s, 0.0)).x;
   let n = norm[row];
-  // y·dout = (x·dout)/n; dividing step by step keeps n² from overflowing or underflowing.
-  let y_dot_dout = x_dot_dout / n;
   for (var c = lane; c < p.C; c += LANES) {
-    let dy = dout[base + c];
-    var dx = select(dy / L2_EPS, (dy - (inp[base + c] / n) * y_dot_dout) / n, n > L2_EPS);
-    if (p.accumulate != 0u) {
-      dx = dinp[base + c] + dx;
+    l2norm_store_dinp(base + c, n, x_dot_dout / n);
+  }
+}
+
+// Lane `lane`'s Σx·dout of the row, as that lane of l2norm_backward computes it.
+fn rows_lane_x_dout(base: u32, lane: u32) -> f32 {
+  var s = 0.0;
+  for (var c = lane; c < p.C; c += LANES) {
+    s += inp[base + c] * dout[base + c];
+  }
+  return s;
+}
+
+@compute @workgroup_size(WG)
+fn l2norm_backward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = gid.x + gid.y * nwg.x * WG;
+  if (row >= p.rows) { return; }
+  let base = row * p.C;
+  var x_dot_dout = 0.0;
+  for (var o = 0u; o < 8u; o++) {
+    var octet = rows_lane_x_dout(base, 8u * o);
+    for (var j = 1u; j < 8u; j++) {
+      octet = octet + rows_lane_x_dout(base, 8u * o + j);
     }
-    dinp[base + c] = dx;
+    x_dot_dout = select(x_dot_dout + octet, octet, o == 0u);
+  }
+  let n = norm[row];
+  for (var c = 0u; c < p.C; c++) {
+    l2norm_store_dinp(base + c, n, x_dot_dout / n);
   }
 }

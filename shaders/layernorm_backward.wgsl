@@ -10,12 +10,18 @@
 //    (m < QUADS_PER_LANE) and adds dout·x̂ and dout into register accumulators for those quads.
 //    At the end the group's sums go to partials (2, G, C): dweight partials, then dbias partials.
 //    Dispatch: G = ceil(N/R) workgroups, folded to (x, y) past 65535.
+//    On CPU adapters, where barriers are expensive, stage 1 is split in two with the same arithmetic:
+//    layernorm_backward_dinp_rows_vec4 (one invocation per row; the lane sums computed one after another
+//    and added in row_lanes_sum's order) and layernorm_backward_partials_vec4 (one invocation per (group,
+//    quad), rows of the group in order). Both mappings give bit-identical dinp, dweight and dbias.
 // 2. layernorm_backward_dparams: one invocation per channel sums the G partials in group order.
 //    Dispatch: ceil(C/WG) workgroups.
 // Registers, not workgroup memory, hold the accumulators: no zero-initialised shared array per workgroup
 // and no array-size override that would compile a pipeline per C. The price is C ≤ 4·64·QUADS_PER_LANE
 // = 1024 (BERT-large); the launcher checks it.
 // accumulate (Params) makes each stage add into its outputs instead of overwriting them.
+// Bindings: scalar (array<f32>) and vec4 views of the same tensors; each entry uses one set, and the
+// launcher binds whichever its entry needs (outputs come before inputs across both sets).
 struct Params { rows: u32, C: u32, rows_per_group: u32, accumulate: u32, }
 
 const LANES: u32 = 64u; // = the literal @workgroup_size of the row entries
@@ -247,4 +253,68 @@ fn layernorm_backward_dparams(@builtin(global_invocation_id) gid: vec3u, @builti
   }
   dweight[c] = dw;
   dbias[c] = db;
+}
+
+// Lane `lane`'s partials (Σg, Σg·x̂) of a row, as that lane of layernorm_backward_dinp_vec4 computes them.
+fn rows_lane_g(base: u32, lane: u32, quads: u32, mu: f32, r: f32) -> vec2<f32> {
+  var sg = vec4<f32>(0.0);
+  var sgx = vec4<f32>(0.0);
+  for (var k = lane; k < quads; k += LANES) {
+    let xhat = (inp4[base + k] - vec4<f32>(mu)) * r;
+    let g = weight4[k] * dout4[base + k];
+    sg += g;
+    sgx += g * xhat;
+  }
+  return vec2<f32>(row_lanes_fold(sg), row_lanes_fold(sgx));
+}
+
+@compute @workgroup_size(WG)
+fn layernorm_backward_dinp_rows_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = gid.x + gid.y * nwg.x * WG;
+  if (row >= p.rows) { return; }
+  let quads = p.C / 4u;
+  let base = row * quads;
+  let mu = mean[row];
+  let r = rstd[row];
+  var sums = vec2<f32>(0.0);
+  for (var o = 0u; o < 8u; o++) {
+    var octet = rows_lane_g(base, 8u * o, quads, mu, r);
+    for (var j = 1u; j < 8u; j++) {
+      octet = octet + rows_lane_g(base, 8u * o + j, quads, mu, r);
+    }
+    sums = select(sums + octet, octet, o == 0u);
+  }
+  let n = f32(p.C);
+  let g_mean = sums.x / n;
+  let gx_mean = sums.y / n;
+  for (var k = 0u; k < quads; k++) {
+    let dy = dout4[base + k];
+    let xhat = (inp4[base + k] - vec4<f32>(mu)) * r;
+    var dx = ((weight4[k] * dy - vec4<f32>(g_mean)) - xhat * gx_mean) * r;
+    if (p.accumulate != 0u) {
+      dx = dinp4[base + k] + dx;
+    }
+    dinp4[base + k] = dx;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn layernorm_backward_partials_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  let quads = p.C / 4u;
+  let groups = group_count();
+  if (i >= groups * quads) { return; }
+  let group = i / quads;
+  let k = i % quads;
+  var acc_dweight = vec4<f32>(0.0);
+  var acc_dbias = vec4<f32>(0.0);
+  let row_end = min(p.rows, (group + 1u) * p.rows_per_group);
+  for (var row = group * p.rows_per_group; row < row_end; row++) {
+    let dy = dout4[row * quads + k];
+    let xhat = (inp4[row * quads + k] - vec4<f32>(mean[row])) * rstd[row];
+    acc_dweight += dy * xhat;
+    acc_dbias += dy;
+  }
+  partials4[group * quads + k] = acc_dweight;
+  partials4[(groups + group) * quads + k] = acc_dbias;
 }

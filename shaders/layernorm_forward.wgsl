@@ -1,6 +1,8 @@
 // layernorm_forward: out = (x − μ)·rstd·w + b per row, μ = mean(x), rstd = 1/sqrt(var(x) + eps) (biased var)
 // inp (N, C), weight (C), bias (C) → out (N, C), mean (N), rstd (N); N = B·T rows.
-// dispatch: one workgroup of LANES = 64 invocations per row, rows folded to (x, y) past 65535.
+// dispatch: layernorm_forward[_vec4]: one workgroup of LANES = 64 invocations per row (GPUs);
+// layernorm_forward_rows_vec4: one invocation per row, grid1d(N, WG) (CPU adapters, where barriers are
+// expensive). Rows are folded to (x, y) past 65535 workgroups.
 // reference: src/ref/layernorm.ts layernormForward
 //
 // Fixed reduction order (so evaluation is bit-identical on every device and runtime): the row is cut
@@ -8,7 +10,8 @@
 // folds the quad as (x + y) + (z + w), and row_lanes_sum adds the 64 lanes in a fixed order. LANES is a
 // const, not an override, and no subgroup operation is used, so nothing tunable changes the result.
 // layernorm_forward_vec4 (C % 4 == 0) loads quads as vec4; layernorm_forward (any C) builds the same
-// quads from scalars, zero-padded past C, so both entries give bit-identical results when C % 4 == 0.
+// quads from scalars, zero-padded past C; layernorm_forward_rows_vec4 computes the 64 lane sums one
+// after another and adds them in row_lanes_sum's order. All three give bit-identical results.
 //
 // Variance by the corrected two-pass algorithm: pass 1 gives μ₁ = Σx/C; pass 2 sums d = x − μ₁ and d²;
 // then μ = μ₁ + s with s = Σd/C, var = (Σd² − Σd·s)/C, and the output uses (x − μ₁) − s rather than
@@ -16,9 +19,13 @@
 // in the centred value. x − μ₁ is exact when x is near μ₁ (Sterbenz), so a constant row gets exactly 0
 // and out = b, and a row constant up to a few ulps keeps its x̂ (tests/kernels/layernorm.test.ts).
 // The saved mean is fl(μ₁ + s); the backward recentres with it.
+// Bindings: scalar (array<f32>) and vec4 views of the same tensors; each entry uses one set, and the
+// launcher binds whichever its entry needs (outputs come before inputs across both sets).
 struct Params { rows: u32, C: u32, eps: f32, }
 
-const LANES: u32 = 64u; // = the literal @workgroup_size of the row entries
+const LANES: u32 = 64u; // = the literal @workgroup_size of the workgroup-per-row entries
+
+override WG: u32 = 64u; // invocations per workgroup of layernorm_forward_rows_vec4 (any value, same result)
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -141,4 +148,57 @@ fn layernorm_forward_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgr
     mean[row] = mean1 + sr.x;
     rstd[row] = sr.y;
   }
+}
+
+// Lane `lane`'s pass-1 partial of the row, as that lane of layernorm_forward_vec4 computes it.
+fn rows_lane_x(base: u32, lane: u32, quads: u32) -> f32 {
+  var s = vec4<f32>(0.0);
+  for (var k = lane; k < quads; k += LANES) {
+    s += inp4[base + k];
+  }
+  return row_lanes_fold(s);
+}
+
+// Lane `lane`'s pass-2 partials (Σd, Σd²).
+fn rows_lane_d(base: u32, lane: u32, quads: u32, mean1: f32) -> vec2<f32> {
+  var sd = vec4<f32>(0.0);
+  var sd2 = vec4<f32>(0.0);
+  for (var k = lane; k < quads; k += LANES) {
+    let d = inp4[base + k] - vec4<f32>(mean1);
+    sd += d;
+    sd2 += d * d;
+  }
+  return vec2<f32>(row_lanes_fold(sd), row_lanes_fold(sd2));
+}
+
+@compute @workgroup_size(WG)
+fn layernorm_forward_rows_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = gid.x + gid.y * nwg.x * WG;
+  if (row >= p.rows) { return; }
+  let quads = p.C / 4u;
+  let base = row * quads;
+  // row_lanes_sum's order: octet o = lanes 8o..8o+7 added in order, then the octets in order.
+  var total = 0.0;
+  for (var o = 0u; o < 8u; o++) {
+    var octet = rows_lane_x(base, 8u * o, quads);
+    for (var j = 1u; j < 8u; j++) {
+      octet = octet + rows_lane_x(base, 8u * o + j, quads);
+    }
+    total = select(total + octet, octet, o == 0u);
+  }
+  let mean1 = total / f32(p.C);
+  var sums = vec2<f32>(0.0);
+  for (var o = 0u; o < 8u; o++) {
+    var octet = rows_lane_d(base, 8u * o, quads, mean1);
+    for (var j = 1u; j < 8u; j++) {
+      octet = octet + rows_lane_d(base, 8u * o + j, quads, mean1);
+    }
+    sums = select(sums + octet, octet, o == 0u);
+  }
+  let sr = row_shift_rstd(sums.x, sums.y);
+  for (var k = 0u; k < quads; k++) {
+    out4[base + k] = ((inp4[base + k] - vec4<f32>(mean1)) - vec4<f32>(sr.x)) * sr.y * weight4[k] + bias4[k];
+  }
+  mean[row] = mean1 + sr.x;
+  rstd[row] = sr.y;
 }

@@ -2,12 +2,14 @@
 // For each query q: the k largest s_qj = ⟨query_emb[q], corpus[j]⟩, sorted by score descending, equal
 // scores by lower corpus index; slots past the number of corpus rows seen hold (LOWEST, 0xffffffff).
 // reference: src/ref/topk.ts topkForward (brute force over all scores).
-// Two entry points, recorded in turn for each block of L corpus rows by src/ops/topk.ts:
-//   topk_forward_scores  query_emb (Q, D), corpus (rows, D) → block_scores (Q, L) for corpus rows
-//                        corpus_row0 … corpus_row0 + L − 1 of the bound chunk. Tiles of 64 queries × 64
-//                        rows × 16 dims in workgroup memory, 16×16 invocations with 4×4 outputs each;
-//                        every output sums d = 0 … D−1 in order, so the bits do not depend on the tiling.
-//                        dispatch (ceil(L/64), ceil(Q/64), 1).
+// Entry points, recorded in turn for each block of L corpus rows by src/ops/topk.ts:
+//   topk_forward_scores_vec4 (D % 4 = 0) or topk_forward_scores (any D):
+//                        query_emb (Q, D), corpus (rows, D) → block_scores (Q, L) for corpus rows
+//                        corpus_row0 … corpus_row0 + L − 1 of the bound chunk. Register tiles: each
+//                        invocation computes 4 queries × 4 corpus rows straight from memory (no workgroup
+//                        memory: on lavapipe that was 5× faster than 64×64 shared tiles), summing
+//                        d = 0 … D−1 in order, so both variants and any tiling give the same bits.
+//                        dispatch (ceil(L/32), ceil(Q/32), 1) workgroups of 8×8.
 //   topk_forward_select  merges the running list top_scores/top_indices (Q, k), whose first prev_count
 //                        entries are valid, with the L new candidates (global indices first_index + j)
 //                        into the new top min(k, prev_count + L), written back in place.
@@ -20,6 +22,9 @@
 //      equal to T keeps the lowest indices;
 //   3. the chosen candidates (exactly take of them) are appended in any order, then a bitonic sort in
 //      workgroup memory on (key descending, index ascending), a total order, fixes the result.
+//   Once the running list is full, a candidate below its last key cannot enter it (k entries are already
+//   at least that large), so every step above skips such candidates: after the first blocks of a large
+//   corpus almost all of them.
 struct Params {
   queries: u32,
   dim: u32,
@@ -32,9 +37,11 @@ struct Params {
 }
 
 override WG: u32 = 256;
-const TILE: u32 = 64u;
-const TILE_D: u32 = 16u;
-const K_MAX: u32 = 1024u;
+// Capacity of the sort in workgroup memory: a power of two ≥ k, at most 1024 (8 KiB for keys and
+// indices). The launcher sizes it to k: WebGPU zero-fills workgroup memory for every workgroup.
+override K_MAX: u32 = 1024;
+const TILE_ROWS: u32 = 4u; // queries per invocation
+const TILE_COLS: u32 = 4u; // corpus rows per invocation
 const SENTINEL_INDEX: u32 = 0xffffffffu;
 const LOWEST: f32 = -3.40282346e38;
 
@@ -44,52 +51,74 @@ const LOWEST: f32 = -3.40282346e38;
 @group(0) @binding(3) var<storage, read_write> block_scores: array<f32>;
 @group(0) @binding(4) var<storage, read> query_emb: array<f32>;
 @group(0) @binding(5) var<storage, read> corpus: array<f32>;
+@group(0) @binding(6) var<storage, read> query_vec4: array<vec4f>;
+@group(0) @binding(7) var<storage, read> corpus_vec4: array<vec4f>;
 
-var<workgroup> query_tile: array<f32, 1024>; // TILE_D × TILE, [d][query]
-var<workgroup> corpus_tile: array<f32, 1024>; // TILE_D × TILE, [d][corpus row]
+// Rows past the end are clamped to the last row: the loads stay in bounds without branches in the inner
+// loop, and their results are never stored.
+fn first_query(y: u32, i: u32) -> u32 {
+  return min(y * TILE_ROWS + i, p.queries - 1u);
+}
 
-@compute @workgroup_size(16, 16)
-fn topk_forward_scores(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let col0 = wid.x * TILE;
-  let row0 = wid.y * TILE;
-  let t = lid.y * 16u + lid.x;
-  var acc: array<f32, 16>; // acc[4i + j]: query row0 + lid.y + 16i, corpus column col0 + lid.x + 16j
-  for (var d0 = 0u; d0 < p.dim; d0 += TILE_D) {
-    // 256 invocations load 4 × 256 = 1024 values of each tile; 16 consecutive invocations read one
-    // row's 16 consecutive dims. Out-of-range entries load 0, which adds exactly nothing.
-    for (var r = 0u; r < 4u; r++) {
-      let e = t + 256u * r;
-      let tile_row = e / TILE_D;
-      let dd = e % TILE_D;
-      let d = d0 + dd;
-      var qv = 0.0;
-      if (row0 + tile_row < p.queries && d < p.dim) { qv = query_emb[(row0 + tile_row) * p.dim + d]; }
-      query_tile[dd * TILE + tile_row] = qv;
-      var cv = 0.0;
-      if (col0 + tile_row < p.cols && d < p.dim) { cv = corpus[(p.corpus_row0 + col0 + tile_row) * p.dim + d]; }
-      corpus_tile[dd * TILE + tile_row] = cv;
-    }
-    workgroupBarrier();
-    for (var dd = 0u; dd < TILE_D; dd++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = query_tile[dd * TILE + lid.y + 16u * i];
-        b[i] = corpus_tile[dd * TILE + lid.x + 16u * i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[4u * i + j] = acc[4u * i + j] + a[i] * b[j]; }
-      }
-    }
-    workgroupBarrier();
-  }
-  for (var i = 0u; i < 4u; i++) {
-    let q = row0 + lid.y + 16u * i;
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + lid.x + 16u * j;
-      if (q < p.queries && c < p.cols) { block_scores[q * p.cols + c] = acc[4u * i + j]; }
+fn first_corpus_row(x: u32, j: u32) -> u32 {
+  return p.corpus_row0 + min(x * TILE_COLS + j, p.cols - 1u);
+}
+
+fn store_tile(gid: vec3u, acc: array<f32, 16>) {
+  for (var i = 0u; i < TILE_ROWS; i++) {
+    let q = gid.y * TILE_ROWS + i;
+    for (var j = 0u; j < TILE_COLS; j++) {
+      let c = gid.x * TILE_COLS + j;
+      if (q < p.queries && c < p.cols) { block_scores[q * p.cols + c] = acc[i * TILE_COLS + j]; }
     }
   }
+}
+
+@compute @workgroup_size(8, 8)
+fn topk_forward_scores(@builtin(global_invocation_id) gid: vec3u) {
+  var q_base: array<u32, 4>;
+  var c_base: array<u32, 4>;
+  for (var i = 0u; i < TILE_ROWS; i++) { q_base[i] = first_query(gid.y, i) * p.dim; }
+  for (var j = 0u; j < TILE_COLS; j++) { c_base[j] = first_corpus_row(gid.x, j) * p.dim; }
+  var acc: array<f32, 16>;
+  for (var d = 0u; d < p.dim; d++) {
+    var a: array<f32, 4>;
+    var b: array<f32, 4>;
+    for (var i = 0u; i < TILE_ROWS; i++) { a[i] = query_emb[q_base[i] + d]; }
+    for (var j = 0u; j < TILE_COLS; j++) { b[j] = corpus[c_base[j] + d]; }
+    for (var i = 0u; i < TILE_ROWS; i++) {
+      for (var j = 0u; j < TILE_COLS; j++) { acc[i * TILE_COLS + j] = acc[i * TILE_COLS + j] + a[i] * b[j]; }
+    }
+  }
+  store_tile(gid, acc);
+}
+
+@compute @workgroup_size(8, 8)
+fn topk_forward_scores_vec4(@builtin(global_invocation_id) gid: vec3u) {
+  let dim4 = p.dim / 4u;
+  var q_base: array<u32, 4>;
+  var c_base: array<u32, 4>;
+  for (var i = 0u; i < TILE_ROWS; i++) { q_base[i] = first_query(gid.y, i) * dim4; }
+  for (var j = 0u; j < TILE_COLS; j++) { c_base[j] = first_corpus_row(gid.x, j) * dim4; }
+  var acc: array<f32, 16>;
+  for (var d4 = 0u; d4 < dim4; d4++) {
+    var a: array<vec4f, 4>;
+    var b: array<vec4f, 4>;
+    for (var i = 0u; i < TILE_ROWS; i++) { a[i] = query_vec4[q_base[i] + d4]; }
+    for (var j = 0u; j < TILE_COLS; j++) { b[j] = corpus_vec4[c_base[j] + d4]; }
+    for (var i = 0u; i < TILE_ROWS; i++) {
+      for (var j = 0u; j < TILE_COLS; j++) {
+        // Component by component, in d order: the same sums as the scalar entry point (no dot()).
+        var s = acc[i * TILE_COLS + j];
+        s = s + a[i].x * b[j].x;
+        s = s + a[i].y * b[j].y;
+        s = s + a[i].z * b[j].z;
+        s = s + a[i].w * b[j].w;
+        acc[i * TILE_COLS + j] = s;
+      }
+    }
+  }
+  store_tile(gid, acc);
 }
 
 var<workgroup> sort_key: array<u32, K_MAX>;
@@ -128,16 +157,17 @@ fn before(key_a: u32, index_a: u32, key_b: u32, index_b: u32) -> bool {
 }
 
 // One radix pass (8 bits at `shift`) over the candidates whose value matches `prefix` under `mask`;
-// value = key (by_index false) or ~index among keys equal to `tie_key` (by_index true). Lane 0 finds the
+// value = key (by_index false) or ~index among keys equal to `tie_key` (by_index true); keys below
+// floor_key are out of the running. Lane 0 finds the
 // bin that holds the needed-th largest value and publishes it in `found`.
-fn radix_pass(lane: u32, row: u32, total: u32, shift: u32, prefix: u32, mask: u32, needed: u32, by_index: bool, tie_key: u32) {
+fn radix_pass(lane: u32, row: u32, total: u32, floor_key: u32, shift: u32, prefix: u32, mask: u32, needed: u32, by_index: bool, tie_key: u32) {
   for (var b = lane; b < 256u; b += WG) { atomicStore(&histogram[b], 0u); }
   workgroupBarrier();
   for (var c = lane; c < total; c += WG) {
     let key = candidate_key(row, c);
     var value = key;
     if (by_index) { value = ~candidate_index(row, c); }
-    if ((!by_index || key == tie_key) && (value & mask) == prefix) {
+    if (key >= floor_key && (!by_index || key == tie_key) && (value & mask) == prefix) {
       atomicAdd(&histogram[(value >> shift) & 0xffu], 1u);
     }
   }
@@ -165,6 +195,8 @@ fn topk_forward_select(
   if (row >= p.queries) { return; }
   let total = p.prev_count + p.cols;
   let take = min(p.k, total);
+  var floor_key = 0u;
+  if (p.prev_count == p.k) { floor_key = score_key(top_scores[row * p.k + p.k - 1u]); }
 
   // 1. Radix select on keys. Invariant after each pass: every candidate above the bin [lower, upper] of
   //    keys that match the prefix is in the top list, and `needed` of the `equal` candidates inside the bin
@@ -175,7 +207,7 @@ fn topk_forward_select(
   var equal = total;
   for (var digit = 0u; digit < 4u && needed < equal; digit++) {
     let shift = 24u - 8u * digit;
-    radix_pass(lane, row, total, shift, prefix, mask, needed, false, 0u);
+    radix_pass(lane, row, total, floor_key, shift, prefix, mask, needed, false, 0u);
     let f = workgroupUniformLoad(&found);
     prefix = f.x;
     needed = f.y;
@@ -195,7 +227,7 @@ fn topk_forward_select(
     var iequal = equal;
     for (var digit = 0u; digit < 4u && ineeded < iequal; digit++) {
       let shift = 24u - 8u * digit;
-      radix_pass(lane, row, total, shift, iprefix, imask, ineeded, true, lower);
+      radix_pass(lane, row, total, floor_key, shift, iprefix, imask, ineeded, true, lower);
       let f = workgroupUniformLoad(&found);
       iprefix = f.x;
       ineeded = f.y;
@@ -208,7 +240,7 @@ fn topk_forward_select(
   // 3. Append exactly `take` candidates (order of arrival varies), pad to a power of two, sort.
   for (var c = lane; c < total; c += WG) {
     let key = candidate_key(row, c);
-    if (key > upper || (key >= lower && ~candidate_index(row, c) >= index_floor)) {
+    if (key >= floor_key && (key > upper || (key >= lower && ~candidate_index(row, c) >= index_floor))) {
       let slot = atomicAdd(&appended, 1u);
       sort_key[slot] = key;
       sort_index[slot] = candidate_index(row, c);

@@ -16,3 +16,6 @@ export { fitScalingLaw, fitSummary, type FitPoint, type FitOptions, type Scaling
 export { optimalAllocation, budgetFrontier, PAPER_COSTS, type Allocation, type BudgetOptions, type Frontier } from './scaling/budget.js';
 export { predictLoss, type Law, type LawName, type LawParams } from './scaling/laws.js';
 export { renderReport, type ReportInput, type RunRow } from './report/report.js';
+export * from './data/index.js';
+export { Tokenizer, type VocabOptions, type EncodeOptions, type EncodeBatchOptions, type EncodedBatch, type SpecialIds, type TokenizerSettings } from './tokenizer/tokenizer.js';
+export { trainWordPieceVocab, type TrainVocabOptions } from './tokenizer/train_vocab.js';

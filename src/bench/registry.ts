@@ -7,5 +7,9 @@ export interface BenchModule {
 }
 
 export const BENCHES: Record<string, () => Promise<BenchModule>> = {
+  loader: () => import('./loader.js'),
   scaling_fit: () => import('./scaling_fit.js'),
+  tokenizer: () => import('./tokenizer.js'),
+  nn: () => import('./nn.js'),
+  optim: () => import('./optim.js'),
 };

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bench: () => import('./bench.js'),
   fit: () => import('./fit.js'),
   budget: () => import('./budget.js'),
+  tokenize: () => import('./tokenize.js'),
 };
 
 async function run(argv: string[]): Promise<number> {

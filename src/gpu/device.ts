@@ -295,12 +295,16 @@ export class Device {
     }
   }
 
-  /** Starts recording one submit. Only one recorder may be open at a time. */
-  recorder(label: string, options: { timed?: boolean } = {}): Recorder {
+  /**
+   * Starts recording one submit. Only one recorder may be open at a time. `timed`: submit() returns the
+   * GPU time of the whole submit; `profile`: one pass per dispatch, and after submit() `rec.profile`
+   * resolves to each dispatch's GPU time (both need timestamp-query; ignored without it).
+   */
+  recorder(label: string, options: { timed?: boolean; profile?: boolean } = {}): Recorder {
     this.check();
     if (this.active !== null) throw new DensescaleError(`recorder "${label}" opened while "${this.active.label}" is still recording`);
-    const timed = options.timed === true && this.info.features.includes('timestamp-query');
-    this.active = new Recorder(this, label, timed);
+    const hasTimestamps = this.info.features.includes('timestamp-query');
+    this.active = new Recorder(this, label, options.timed === true && hasTimestamps, options.profile === true && hasTimestamps);
     return this.active;
   }
 

@@ -40,6 +40,16 @@ function checkAliasing(kernel: Kernel, entries: GPUBindGroupEntry[]): void {
   }
 }
 
+/** GPU time of one dispatch, from a recorder created with `{ profile: true }`. */
+export interface ProfileEntry {
+  entry: string;
+  label: string;
+  ms: number;
+}
+
+/** Most dispatches one profiled submit can time (two timestamps each; WebGPU caps a query set at 4096). */
+export const MAX_PROFILED_DISPATCHES = 2048;
+
 export class Recorder {
   private readonly encoder: GPUCommandEncoder;
   private pass: GPUComputePassEncoder | null = null;
@@ -49,14 +59,20 @@ export class Recorder {
   private scopes: Promise<GPUError | null>[] = [];
   private open = true;
   private readonly querySet: GPUQuerySet | null;
+  private readonly profileSet: GPUQuerySet | null;
+  private readonly profiled: { entry: string; label: string }[] = [];
+  /** Set by submit() on a profiling recorder: per-dispatch GPU times, in recording order. */
+  profile: Promise<ProfileEntry[]> | null = null;
 
   constructor(
     readonly device: Device,
     readonly label: string,
     timed: boolean,
+    profile = false,
   ) {
     this.encoder = device.gpu.createCommandEncoder({ label });
-    this.querySet = timed ? device.timestampQuerySet() : null;
+    this.querySet = timed && !profile ? device.timestampQuerySet() : null;
+    this.profileSet = profile ? device.gpu.createQuerySet({ label: `${label}.profile`, type: 'timestamp', count: 2 * MAX_PROFILED_DISPATCHES }) : null;
   }
 
   private computePass(): GPUComputePassEncoder {
@@ -119,7 +135,18 @@ export class Recorder {
     }
     checkAliasing(kernel, entries);
     const bindGroup = dev.bindGroup(keyParts.join('|'), kernel, entries, this.scopes);
-    const pass = this.computePass();
+    let pass: GPUComputePassEncoder;
+    if (this.profileSet !== null) {
+      // Profiling: one pass per dispatch, timestamped at both ends.
+      const i = this.profiled.length;
+      if (i >= MAX_PROFILED_DISPATCHES) throw new LimitError(`a profiled submit times at most ${MAX_PROFILED_DISPATCHES} dispatches`, 'profile');
+      this.endPass();
+      this.profiled.push({ entry: kernel.entry, label: this.label });
+      pass = this.encoder.beginComputePass({ label: `${this.label}.${kernel.entry}`, timestampWrites: { querySet: this.profileSet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      this.pass = pass;
+    } else {
+      pass = this.computePass();
+    }
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x = 1, y = 1, z = 1] = workgroups;
@@ -154,6 +181,26 @@ export class Recorder {
     return new Promise((resolve, reject) => this.reads.push({ staging, byteSize: t.byteSize, resolve, reject }));
   }
 
+  /** Resolves the profile timestamps into a readback that completes after submit. */
+  private resolveProfile(set: GPUQuerySet): Promise<ArrayBuffer> {
+    const n = 2 * this.profiled.length;
+    const resolve = this.device.buffer(`${this.label}.profile.resolve`, n * 8, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
+    this.encoder.resolveQuerySet(set, 0, n, resolve, 0);
+    const staging = this.device.stagingBuffer(n * 8);
+    this.encoder.copyBufferToBuffer(resolve, 0, staging, 0, n * 8);
+    return new Promise((res, rej) =>
+      this.reads.push({
+        staging,
+        byteSize: n * 8,
+        resolve: (b) => {
+          this.device.release(resolve);
+          res(b);
+        },
+        reject: rej,
+      }),
+    );
+  }
+
   /**
    * Ends recording and submits. Returns the GPU time of the recorded passes in milliseconds when the
    * recorder was created with `timed` and the adapter has timestamp-query, else undefined; in debug mode
@@ -174,6 +221,7 @@ export class Recorder {
       timeStaging = dev.stagingBuffer(16);
       this.encoder.copyBufferToBuffer(resolveBuf, 0, timeStaging, 0, 16);
     }
+    const profileRead = this.profileSet !== null && this.profiled.length > 0 ? this.resolveProfile(this.profileSet) : null;
     dev.flushParams(this.slot);
     if (dev.debug) {
       dev.gpu.pushErrorScope('out-of-memory');
@@ -196,6 +244,17 @@ export class Recorder {
         },
         (e: unknown) => r.reject(dev.lostOr(e)),
       );
+    }
+    if (profileRead !== null) {
+      const entries = this.profiled;
+      const set = this.profileSet!;
+      this.profile = profileRead.then((bytes) => {
+        set.destroy();
+        const ts = new BigUint64Array(bytes);
+        return entries.map((e, i) => ({ ...e, ms: Number(ts[2 * i + 1]! - ts[2 * i]!) / 1e6 }));
+      });
+    } else {
+      this.profileSet?.destroy();
     }
     if (this.scopes.length > 0) {
       const errors = (await Promise.all(this.scopes)).filter((e): e is GPUError => e !== null);

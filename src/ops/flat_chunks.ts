@@ -9,7 +9,12 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
-/** Elements per binding-offset step: pieces must start at multiples of this (256 B = 64 f32 usually). */
+/**
+ * Elements per binding-offset step: pieces must start at multiples of this (256 B = 64 f32 usually).
+ *
+ * @example
+ * alignElements(device); // 64 where minStorageBufferOffsetAlignment is 256
+ */
 export function alignElements(device: Device): number {
   return Math.max(1, device.gpu.limits.minStorageBufferOffsetAlignment / 4);
 }
@@ -17,6 +22,9 @@ export function alignElements(device: Device): number {
 /**
  * The largest piece (in elements) that fits one storage binding and is a multiple of `multiple` and of
  * the binding-offset alignment, or `requested` (checked against the same rules) when given.
+ *
+ * @example
+ * pieceElements(device, 'adamwUpdate', 64); // 33554432 on lavapipe (128 MiB bindings)
  */
 export function pieceElements(device: Device, what: string, multiple: number, requested?: number): number {
   const align = alignElements(device);
@@ -33,7 +41,12 @@ export function pieceElements(device: Device, what: string, multiple: number, re
   return Math.floor(device.gpu.limits.maxStorageBufferBindingSize / 4 / step) * step;
 }
 
-/** [offset, length) pieces covering [0, n) in order, each at most `piece` elements. */
+/**
+ * [offset, length) pieces covering [0, n) in order, each at most `piece` elements.
+ *
+ * @example
+ * pieces(10, 4); // [{ offset: 0, length: 4 }, { offset: 4, length: 4 }, { offset: 8, length: 2 }]
+ */
 export function pieces(n: number, piece: number): { offset: number; length: number }[] {
   const out: { offset: number; length: number }[] = [];
   for (let offset = 0; offset < n; offset += piece) out.push({ offset, length: Math.min(piece, n - offset) });

@@ -1,14 +1,21 @@
 // Launchers for shaders/layernorm_forward.wgsl and shaders/layernorm_backward.wgsl.
+import type { Device } from '../gpu/device.js';
 import { grid1d } from '../gpu/kernel.js';
 import type { Recorder } from '../gpu/recorder.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { checkShapes } from '../util/assert.js';
 import { ceilDiv } from '../util/math.js';
+import { defaultRowMapping, type RowMapping } from './rows.js';
 
 /** Widest row the backward kernel takes: 64 lanes × QUADS_PER_LANE (4) register quads × 4 channels. */
 export const LAYERNORM_BACKWARD_MAX_CHANNELS = 1024;
 /** Backward stage 1 aims for at most this many row groups, so stage 2 sums at most this many partials per channel. */
 const MAX_ROW_GROUPS = 512;
+
+/** The invocation mapping exists for C % 4 == 0 only (every real model); otherwise rows take workgroups. */
+function rowMapping(device: Device, C: number, requested?: RowMapping): RowMapping {
+  return C % 4 === 0 ? (requested ?? defaultRowMapping(device)) : 'workgroup';
+}
 
 export interface LayernormDims {
   /** Number of rows (B·T). */
@@ -55,6 +62,7 @@ function rowsOf(op: string, inp: Tensor, weight: Tensor, shapes: Record<string, 
  * @param weight (C)
  * @param bias (C)
  * @param options.eps BERT checkpoints use 1e-12
+ * @param options.mapping row-to-device mapping (speed only, results are identical; see RowMapping)
  *
  * @example
  * layernormForward(rec, out, mean, rstd, x, lnWeight, lnBias, { eps: 1e-12 });
@@ -67,18 +75,23 @@ export function layernormForward(
   inp: Tensor,
   weight: Tensor,
   bias: Tensor,
-  options: { eps: number },
+  options: { eps: number; mapping?: RowMapping },
 ): void {
   const shapes = { out: out.shape, mean: mean.shape, rstd: rstd.shape, inp: inp.shape, weight: weight.shape, bias: bias.shape };
   const { rows, C } = rowsOf('layernormForward', inp, weight, shapes);
   checkShapes(out.numel === inp.numel && mean.numel === rows && rstd.numel === rows && bias.numel === C, 'layernormForward', shapes);
   const device = rec.device;
-  const vec4 = C % 4 === 0;
-  const kernel = device.kernel(vec4 ? 'layernorm_forward_vec4' : 'layernorm_forward');
+  const maxDim = device.gpu.limits.maxComputeWorkgroupsPerDimension;
   const params = { rows, C, eps: options.eps };
-  const grid = grid1d(rows, 1, device.gpu.limits.maxComputeWorkgroupsPerDimension);
-  if (vec4) rec.dispatch(kernel, params, { out4: out, mean, rstd, inp4: inp, weight4: weight, bias4: bias }, grid);
-  else rec.dispatch(kernel, params, { out, mean, rstd, inp, weight, bias }, grid);
+  const vec4Bindings = { out4: out, mean, rstd, inp4: inp, weight4: weight, bias4: bias };
+  if (rowMapping(device, C, options.mapping) === 'invocation') {
+    const kernel = device.kernel('layernorm_forward_rows_vec4');
+    rec.dispatch(kernel, params, vec4Bindings, grid1d(rows, kernel.workgroupSize[0], maxDim));
+  } else if (C % 4 === 0) {
+    rec.dispatch(device.kernel('layernorm_forward_vec4'), params, vec4Bindings, grid1d(rows, 1, maxDim));
+  } else {
+    rec.dispatch(device.kernel('layernorm_forward'), params, { out, mean, rstd, inp, weight, bias }, grid1d(rows, 1, maxDim));
+  }
 }
 
 /** Which gradients layernormBackward adds into instead of overwriting. */
@@ -90,6 +103,7 @@ export type LayernormAccumulate = boolean | { input: boolean; params: boolean };
  * bit-identical run to run.
  *
  * @param workspace at least layernormWorkspaceSize({ rows, channels: C }) f32 elements
+ * @param options.mapping row-to-device mapping (speed only, results are identical; see RowMapping)
  * @throws ShapeError for C > LAYERNORM_BACKWARD_MAX_CHANNELS (1024, BERT-large)
  * @param options.accumulate true adds into dinp, dweight and dbias (the shared tower runs twice per step);
  *   `{ input, params }` chooses separately for dinp and for dweight/dbias
@@ -108,7 +122,7 @@ export function layernormBackward(
   weight: Tensor,
   mean: Tensor,
   rstd: Tensor,
-  options: { accumulate: LayernormAccumulate },
+  options: { accumulate: LayernormAccumulate; mapping?: RowMapping },
 ): void {
   const shapes = {
     dinp: dinp.shape,
@@ -127,25 +141,32 @@ export function layernormBackward(
     'layernormBackward',
     shapes,
   );
+  checkShapes(C <= LAYERNORM_BACKWARD_MAX_CHANNELS, 'layernormBackward', shapes, `C must be at most ${LAYERNORM_BACKWARD_MAX_CHANNELS}`);
   const needed = layernormWorkspaceSize({ rows, channels: C });
   checkShapes(workspace.numel >= needed, 'layernormBackward', shapes, `workspace needs ${needed} elements`);
   const device = rec.device;
-  const limits = device.gpu.limits;
   const accumulateInput = typeof options.accumulate === 'boolean' ? options.accumulate : options.accumulate.input;
   const accumulateParams = typeof options.accumulate === 'boolean' ? options.accumulate : options.accumulate.params;
-
-  checkShapes(C <= LAYERNORM_BACKWARD_MAX_CHANNELS, 'layernormBackward', shapes, `C must be at most ${LAYERNORM_BACKWARD_MAX_CHANNELS}`);
-  const vec4 = C % 4 === 0;
   const perGroup = rowsPerGroup(rows);
   const groups = rowGroups(rows);
   const partials = workspace.numel === needed ? workspace : workspace.slice(0, [needed]);
-  const dinpKernel = device.kernel(vec4 ? 'layernorm_backward_dinp_vec4' : 'layernorm_backward_dinp');
+  const maxDim = device.gpu.limits.maxComputeWorkgroupsPerDimension;
   const stage1 = { rows, C, rows_per_group: perGroup, accumulate: accumulateInput ? 1 : 0 };
-  const grid = grid1d(groups, 1, limits.maxComputeWorkgroupsPerDimension);
-  if (vec4) rec.dispatch(dinpKernel, stage1, { dinp4: dinp, partials4: partials, dout4: dout, inp4: inp, weight4: weight, mean, rstd }, grid);
-  else rec.dispatch(dinpKernel, stage1, { dinp, partials, dout, inp, weight, mean, rstd }, grid);
+  if (rowMapping(device, C, options.mapping) === 'invocation') {
+    const dinpKernel = device.kernel('layernorm_backward_dinp_rows_vec4');
+    rec.dispatch(dinpKernel, stage1, { dinp4: dinp, dout4: dout, inp4: inp, weight4: weight, mean, rstd }, grid1d(rows, dinpKernel.workgroupSize[0], maxDim));
+    const partialsKernel = device.kernel('layernorm_backward_partials_vec4');
+    const quads = C / 4;
+    rec.dispatch(partialsKernel, stage1, { partials4: partials, dout4: dout, inp4: inp, mean, rstd }, grid1d(groups * quads, partialsKernel.workgroupSize[0], maxDim));
+  } else if (C % 4 === 0) {
+    const grid = grid1d(groups, 1, maxDim);
+    rec.dispatch(device.kernel('layernorm_backward_dinp_vec4'), stage1, { dinp4: dinp, partials4: partials, dout4: dout, inp4: inp, weight4: weight, mean, rstd }, grid);
+  } else {
+    const grid = grid1d(groups, 1, maxDim);
+    rec.dispatch(device.kernel('layernorm_backward_dinp'), stage1, { dinp, partials, dout, inp, weight, mean, rstd }, grid);
+  }
 
   const reduce = device.kernel('layernorm_backward_dparams');
   const stage2 = { rows, C, rows_per_group: perGroup, accumulate: accumulateParams ? 1 : 0 };
-  rec.dispatch(reduce, stage2, { dweight, dbias, partials_in: partials }, grid1d(C, reduce.workgroupSize[0], limits.maxComputeWorkgroupsPerDimension));
+  rec.dispatch(reduce, stage2, { dweight, dbias, partials_in: partials }, grid1d(C, reduce.workgroupSize[0], maxDim));
 }

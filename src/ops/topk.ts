@@ -45,7 +45,7 @@ function gcd(a: number, b: number): number {
  * indices (Q, k) u32, sorted by score descending, equal scores by lower index; deterministic and
  * independent of overrides. `corpus` is one (rows, D) tensor or a list of them, consecutive in index
  * order (a tensor beyond one storage binding is split by rows). Every block of
- * workspace.numel / Q rows is scored (tiled, 4×4 outputs per invocation) and merged into the running
+ * workspace.numel / Q rows is scored (register tiles of 4×4 outputs per invocation) and merged into the running
  * top-k by a per-query radix select + bitonic sort, so memory stays O(Q·(k + block)).
  * Stream a corpus larger than memory by calling again with corpusOffset = rows merged so far.
  *
@@ -80,8 +80,8 @@ export function topkForward(
   const corpusOffset = options.corpusOffset ?? 0;
   if (!(Number.isInteger(corpusOffset) && corpusOffset >= 0)) throw new ConfigError(`must be an integer ≥ 0, got ${corpusOffset}`, `${op}.corpusOffset`);
   const device = rec.device;
-  // The scores dispatch is ceil(rows/64) workgroups wide, which must stay within one grid dimension.
-  const blockRows = Math.min(Math.floor(workspace.numel / Q), 64 * device.gpu.limits.maxComputeWorkgroupsPerDimension);
+  // The scores dispatch is ceil(rows/32) workgroups wide, which must stay within one grid dimension.
+  const blockRows = Math.min(Math.floor(workspace.numel / Q), 32 * device.gpu.limits.maxComputeWorkgroupsPerDimension);
   // A piece must start at a binding-aligned byte offset: rows·D·4 a multiple of the alignment.
   const rowStep = alignElements(device) / gcd(alignElements(device), D);
   const maxRows = Math.floor(device.gpu.limits.maxStorageBufferBindingSize / 4 / D / rowStep) * rowStep;
@@ -89,8 +89,10 @@ export function topkForward(
   if (!(Number.isInteger(chunkRows) && chunkRows > 0 && chunkRows % rowStep === 0 && chunkRows <= maxRows)) {
     throw new ConfigError(`must be a positive multiple of ${rowStep} rows, at most ${maxRows}; got ${chunkRows}`, `${op}.chunkRows`);
   }
-  const scoresKernel = device.kernel('topk_forward_scores');
-  const select = device.kernel('topk_forward_select', options.overrides);
+  // vec4 loads need D % 4 = 0 (rows then start on 16-byte boundaries); both variants give the same bits.
+  const vectorized = D % 4 === 0;
+  const scoresKernel = device.kernel(vectorized ? 'topk_forward_scores_vec4' : 'topk_forward_scores');
+  const select = device.kernel('topk_forward_select', { K_MAX: 2 ** Math.ceil(Math.log2(k)), ...options.overrides });
   const maxGroups = device.gpu.limits.maxComputeWorkgroupsPerDimension;
   let seen = corpusOffset;
   for (const chunk of chunks) {
@@ -113,7 +115,9 @@ export function topkForward(
           sort_size: 2 ** Math.ceil(Math.log2(Math.max(1, take))),
         };
         const block = workspace.slice(0, [Q * cols]);
-        rec.dispatch(scoresKernel, params, { block_scores: block, query_emb: queries, corpus: piece }, [Math.ceil(cols / 64), Math.ceil(Q / 64), 1]);
+        const inputs: Record<string, Tensor> = vectorized ? { query_vec4: queries, corpus_vec4: piece } : { query_emb: queries, corpus: piece };
+        // 8×8 invocations of 4×4 outputs: 32 corpus rows × 32 queries per workgroup.
+        rec.dispatch(scoresKernel, params, { block_scores: block, ...inputs }, [Math.ceil(cols / 32), Math.ceil(Q / 32), 1]);
         rec.dispatch(select, params, { top_scores: scores, top_indices: indices, block_scores: block }, grid1d(Q, 1, maxGroups));
         seen += cols;
       }

@@ -14,7 +14,12 @@ export interface AdamwStep {
 /** Elements per bit of an AdamW decay mask: parameter groups start at multiples of 64 elements. */
 export const DECAY_BLOCK = 64;
 
-/** Whether element i decays under a packed mask (bit b of word w ↔ 64-element block 32w + b). */
+/**
+ * Whether element i decays under a packed mask (bit b of word w ↔ 64-element block 32w + b).
+ *
+ * @example
+ * decays([0b10], 70); // true: element 70 is in block 1
+ */
 export function decays(mask: ArrayLike<number> | undefined, i: number): boolean {
   if (mask === undefined) return true;
   const block = Math.floor(i / DECAY_BLOCK);

@@ -16,13 +16,23 @@ const LOG_COEFFS = [0.111111111, 0.142857143, 0.2, 0.333333333, 1.0].map(f);
 
 const scratch = new DataView(new ArrayBuffer(4));
 
-/** The f32 bit pattern of x (after rounding x to f32). */
+/**
+ * The f32 bit pattern of x (after rounding x to f32).
+ *
+ * @example
+ * f32Bits(1); // 0x3f800000
+ */
 export function f32Bits(x: number): number {
   scratch.setFloat32(0, x, true);
   return scratch.getUint32(0, true);
 }
 
-/** The f32 value with bit pattern `bits`. */
+/**
+ * The f32 value with bit pattern `bits`.
+ *
+ * @example
+ * f32FromBits(0x3f800000); // 1
+ */
 export function f32FromBits(bits: number): number {
   scratch.setUint32(0, bits >>> 0, true);
   return scratch.getFloat32(0, true);

@@ -2,31 +2,45 @@ import { describe, expect, it } from 'vitest';
 import { contrastiveEvalForward as evalRef, contrastiveForward as forwardRef } from '../../src/ref/contrastive.js';
 import { topkForward as topkRef } from '../../src/ref/topk.js';
 import { runInEveryRuntime } from '../helpers/cross_runtime.js';
-import { expectClose, TOL } from '../helpers/close.js';
+import { expectBitEqual, expectClose, TOL } from '../helpers/close.js';
 import { randomF32 } from '../helpers/rand.js';
 import { evalIndices, trainMask, type LossoptInput } from './lossopt_entry.js';
 
 const f32 = (u8: Uint8Array) => new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength / 4);
 
 describe('cross-runtime determinism of the loss and retrieval kernels', () => {
-  it('contrastive_eval_forward, contrastive_forward (+ reduce_sum) and topk_forward are bit-identical on lavapipe, SwiftShader and Chromium', async () => {
+  it('contrastive (train, eval), global norm, AdamW and top-k outputs are bit-identical on lavapipe, SwiftShader and Chromium', async () => {
     const input: LossoptInput = {
       seed: 11,
       eval: { B: 37, D: 67, W: 255, Np: 500 },
       train: { B: 33, N: 300, scale: 20 },
-      topk: { Q: 5, Nc: 700, D: 19, k: 50, blockRows: 128 },
+      topk: { Q: 5, Nc: 700, D: 20, k: 50, blockRows: 128 },
+      optim: { n: 5000, steps: 3 },
     };
     const r = await runInEveryRuntime(new URL('./lossopt_entry.ts', import.meta.url).pathname, input);
     expect(r.lavapipe.adapter).toMatch(/llvmpipe/);
     expect(r.swiftshader.adapter).toMatch(/swiftshader/i);
     expect(r.chromium.adapter).toMatch(/swiftshader/i);
     const names = Object.keys(r.lavapipe.outputs).sort();
-    expect(names).toEqual(['evalLoss', 'evalScores', 'topkIndices', 'topkScores', 'trainLoss', 'trainRowLoss', 'trainRowStats']);
+    expect(names).toEqual([
+      'adamwM',
+      'adamwParams',
+      'adamwV',
+      'clipScale',
+      'evalLoss',
+      'evalScores',
+      'gradNorm',
+      'topkIndices',
+      'topkScores',
+      'trainDscores',
+      'trainLoss',
+      'trainRowLoss',
+      'trainRowStats',
+    ]);
     for (const rt of ['swiftshader', 'chromium'] as const) {
       for (const name of names) {
-        const a = Buffer.from(r.lavapipe.outputs[name]!);
-        const b = Buffer.from(r[rt].outputs[name]!);
-        expect(Buffer.compare(a, b), `${name}: lavapipe vs ${rt} (${r[rt].adapter})`).toBe(0);
+        // Compared as 32-bit words (f32 bits, or u32 indices); the message shows the first differences.
+        expectBitEqual(f32(r[rt].outputs[name]!), f32(r.lavapipe.outputs[name]!), `${name}: ${rt} (${r[rt].adapter}) vs lavapipe`);
       }
     }
 

@@ -1,7 +1,9 @@
-// Portable module for the cross-runtime test: seeded inputs through the forward/eval kernels of the loss
-// and retrieval ops, raw output bytes back. Every output must be bit-identical in every runtime.
+// Portable module for the cross-runtime test: seeded inputs through the loss, optimizer and retrieval
+// ops, raw output bytes back. Every output must be bit-identical in every runtime.
 import type { Device } from '../../src/gpu/device.js';
-import { contrastiveEvalForward, contrastiveForward } from '../../src/ops/contrastive.js';
+import { adamwDecayMask, adamwUpdate } from '../../src/ops/adamw.js';
+import { contrastiveBackward, contrastiveEvalForward, contrastiveForward } from '../../src/ops/contrastive.js';
+import { globalNorm, globalNormWorkspaceSize } from '../../src/ops/global_norm.js';
 import { topkForward, topkWorkspaceSize } from '../../src/ops/topk.js';
 import { mulberry32, randomF32 } from '../helpers/rand.js';
 
@@ -10,6 +12,7 @@ export interface LossoptInput {
   eval: { B: number; D: number; W: number; Np: number };
   train: { B: number; N: number; scale: number };
   topk: { Q: number; Nc: number; D: number; k: number; blockRows: number };
+  optim: { n: number; steps: number };
 }
 
 /** The index arrays of the eval case, shared with the test's reference computation. */
@@ -51,12 +54,38 @@ export async function run(device: Device, input: LossoptInput): Promise<Record<s
   const mean = device.tensor('train.loss', [1]);
   const rowLoss = device.tensor('train.row_loss', [t.B]);
   const rowStats = device.tensor('train.row_stats', [t.B, 2]);
+  const dS = device.tensor('train.dscores', [t.B, t.N]);
   rec = device.recorder('cross.train');
   contrastiveForward(rec, mean, rowLoss, rowStats, S, { scale: t.scale, mask });
+  contrastiveBackward(rec, dS, S, rowStats, { scale: t.scale, mask, accumulate: false });
   await rec.submit();
   out.trainLoss = await bytes(mean);
   out.trainRowLoss = await bytes(rowLoss);
   out.trainRowStats = await bytes(rowStats);
+  out.trainDscores = await bytes(dS);
+
+  const o = input.optim;
+  const params = device.tensor('optim.params', [o.n], 'f32', randomF32(o.n, input.seed + 7, 1));
+  const m = device.tensor('optim.m', [o.n]);
+  const v = device.tensor('optim.v', [o.n]);
+  const grads = device.tensor('optim.grads', [o.n]);
+  const norm = device.tensor('optim.norm', [1]);
+  const clip = device.tensor('optim.clip', [1]);
+  const partials = device.tensor('optim.partials', [globalNormWorkspaceSize(o.n)]);
+  const decay = adamwDecayMask(o.n, [{ offset: 0, numel: o.n >> 1 }]);
+  const decayMask = device.tensor('optim.decay', [decay.length], 'u32', decay);
+  for (let step = 1; step <= o.steps; step++) {
+    device.write(grads, randomF32(o.n, input.seed + 100 + step, 0.05));
+    rec = device.recorder('cross.optim');
+    globalNorm(rec, norm, clip, partials, grads, { maxNorm: 1 });
+    adamwUpdate(rec, params, m, v, grads, clip, { learningRate: 1e-2, step, weightDecay: 0.1, decayMask });
+    await rec.submit();
+  }
+  out.gradNorm = await bytes(norm);
+  out.clipScale = await bytes(clip);
+  out.adamwParams = await bytes(params);
+  out.adamwM = await bytes(m);
+  out.adamwV = await bytes(v);
 
   const k = input.topk;
   const tq = device.tensor('topk.q', [k.Q, k.D], 'f32', randomF32(k.Q * k.D, input.seed + 5, 1));

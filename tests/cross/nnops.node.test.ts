@@ -11,17 +11,23 @@ import { nnopsInputs } from './nnops_entry.js';
 const f32 = (u8: Uint8Array) => new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength / 4);
 
 describe('cross-runtime determinism of the nn forward kernels', { timeout: 300_000 }, () => {
-  it('layernorm, gelu (both forms), encoder, pool (mean, cls) and l2norm are bit-identical on lavapipe, SwiftShader and Chromium', async () => {
+  it('layernorm, gelu (both forms), encoder, pool (mean, cls) and l2norm (both row mappings) are bit-identical on lavapipe, SwiftShader and Chromium', async () => {
     const seed = 2024;
     const r = await runInEveryRuntime(new URL('./nnops_entry.ts', import.meta.url).pathname, { seed });
     expect(r.lavapipe.adapter).toMatch(/llvmpipe/);
     expect(r.swiftshader.adapter).toMatch(/swiftshader/i);
     expect(r.chromium.adapter).toMatch(/swiftshader/i);
     const names = Object.keys(r.lavapipe.outputs);
-    expect(names.length).toBe(16);
+    expect(names.length).toBe(21);
     for (const rt of ['swiftshader', 'chromium'] as const) {
       const differ = names.filter((n) => Buffer.compare(Buffer.from(r[rt].outputs[n]!), Buffer.from(r.lavapipe.outputs[n]!)) !== 0);
       expect(differ, `${rt} (${r[rt].adapter}) vs lavapipe`).toEqual([]);
+    }
+
+    // Both row mappings give the same bits.
+    const same = (a: string, b: string) => Buffer.compare(Buffer.from(r.lavapipe.outputs[a]!), Buffer.from(r.lavapipe.outputs[b]!));
+    for (const [a, b] of [['layernorm_wide', 'layernorm_wide_rows'], ['layernorm_wide_mean', 'layernorm_wide_rows_mean'], ['l2norm', 'l2norm_rows'], ['l2norm_norm', 'l2norm_rows_norm']]) {
+      expect(same(a!, b!), `${a} vs ${b}`).toBe(0);
     }
 
     // And the agreed bytes are right: compare with the f64 references.

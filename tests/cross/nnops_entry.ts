@@ -61,11 +61,19 @@ export async function run(device: Device, input: NnopsInput): Promise<Record<str
     outputs[`${form}_scalar`] = t(`${form}.scalar`, [4093]);
     geluForward(rec, outputs[`${form}_scalar`]!, t('gelu.in.odd', [4093], Float32Array.from(x.geluOdd)), { form });
   }
-  for (const [name, rows, C, inp, w, b] of [['wide', 37, 768, x.lnWide, x.lnWideW, x.lnWideB], ['odd', 5, 13, x.lnOdd, x.lnOddW, x.lnOddB]] as const) {
+  const layernormCases = [
+    ['wide', 37, 768, x.lnWide, x.lnWideW, x.lnWideB, 'workgroup'],
+    ['wide_rows', 37, 768, x.lnWide, x.lnWideW, x.lnWideB, 'invocation'],
+    ['odd', 5, 13, x.lnOdd, x.lnOddW, x.lnOddB, 'workgroup'],
+  ] as const;
+  for (const [name, rows, C, inp, w, b, mapping] of layernormCases) {
     outputs[`layernorm_${name}`] = t(`ln.${name}.out`, [rows, C]);
     outputs[`layernorm_${name}_mean`] = t(`ln.${name}.mean`, [rows]);
     outputs[`layernorm_${name}_rstd`] = t(`ln.${name}.rstd`, [rows]);
-    layernormForward(rec, outputs[`layernorm_${name}`]!, outputs[`layernorm_${name}_mean`]!, outputs[`layernorm_${name}_rstd`]!, t('ln.in', [rows, C], inp), t('ln.w', [C], w), t('ln.b', [C], b), { eps: 1e-12 });
+    layernormForward(rec, outputs[`layernorm_${name}`]!, outputs[`layernorm_${name}_mean`]!, outputs[`layernorm_${name}_rstd`]!, t('ln.in', [rows, C], inp), t('ln.w', [C], w), t('ln.b', [C], b), {
+      eps: 1e-12,
+      mapping,
+    });
   }
   const ids = t('enc.ids', [4, 9], x.ids, 'i32');
   outputs.encoder_vec4 = t('enc.out64', [4, 9, 64]);
@@ -78,9 +86,13 @@ export async function run(device: Device, input: NnopsInput): Promise<Record<str
     outputs[`pool_${mode}`] = t(`pool.${mode}`, [6, 96]);
     poolForward(rec, outputs[`pool_${mode}`]!, poolIn, mask, { mode });
   }
-  outputs.l2norm = t('l2.out', [9, 768]);
-  outputs.l2norm_norm = t('l2.norm', [9]);
-  l2normForward(rec, outputs.l2norm, outputs.l2norm_norm, t('l2.in', [9, 768], x.l2));
+  const l2In = t('l2.in', [9, 768], x.l2);
+  for (const mapping of ['workgroup', 'invocation'] as const) {
+    const name = mapping === 'workgroup' ? 'l2norm' : 'l2norm_rows';
+    outputs[name] = t(`${name}.out`, [9, 768]);
+    outputs[`${name}_norm`] = t(`${name}.norm`, [9]);
+    l2normForward(rec, outputs[name]!, outputs[`${name}_norm`]!, l2In, { mapping });
+  }
   const names = Object.keys(outputs);
   const reads = names.map((n) => rec.read(outputs[n]!));
   await rec.submit();

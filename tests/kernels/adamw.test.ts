@@ -130,7 +130,7 @@ describe('adamw_update vs the f64 reference', () => {
     expect(grid1d(n, 32)[1]).toBeGreaterThan(1);
     const { got, ref } = await compareSteps(device, n, 1, 1, undefined, { overrides: { WG: 32 } });
     expectClose(got.params, ref.params, TOL.elementwise, 'folded');
-  });
+  }, 60_000);
 
   it('is bitwise deterministic: the same steps twice', async () => {
     const device = await testDevice();

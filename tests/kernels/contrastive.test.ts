@@ -99,6 +99,16 @@ describe('contrastive_forward / contrastive_backward vs the f64 reference', () =
     expectClose(got.dscores, dRef.map((d, i) => d + initial[i]!), TOL.reduction, 'initial + dS', 1);
   });
 
+  it('flushes gradients below the smallest normal f32 to 0 (SwiftShader flushes, lavapipe did not)', async () => {
+    const device = await testDevice();
+    // Row 0: softmax of column 1 ≈ exp(−87) ≈ 1.6e-38, times scale/B = 0.5 → 8e-39, a subnormal.
+    const S = new Float32Array([0, -87, 0, 0]);
+    const got = await run(device, S, 2, 2, 1);
+    expect(Object.is(got.dscores[1], 0)).toBe(true);
+    expect(backwardRef(S, 2, 2, 1)[1]).toBeGreaterThan(0);
+    expect(backwardRef(S, 2, 2, 1)[1]).toBeLessThan(1.1754943508222875e-38);
+  });
+
   it('is bitwise deterministic: the same dispatch twice', async () => {
     const device = await testDevice();
     const B = 32;
@@ -132,7 +142,7 @@ describe('contrastive_forward / contrastive_backward vs the f64 reference', () =
     const c = compare(got, backwardRef(S, B, N, 2), TOL.reduction, dScale);
     expect(c.faults, c.report).toBe(0);
     for (const t of [scores, loss, rowLoss, rowStats, dscores]) device.release(t);
-  });
+  }, 60_000);
 
   it('GPU finite differences (f32, eps 1e-3) agree with the backward kernel', async () => {
     const device = await testDevice();

@@ -103,7 +103,7 @@ describe('contrastive_eval_forward vs the f64 reference', () => {
     const c = makeCase(65537, 1, 1, 3, 4);
     const got = await runEval(device, c);
     checkEval(got, c, 1, 'B=65537');
-  });
+  }, 60_000);
 });
 
 describe('contrastive_eval_forward rejects bad input', () => {

@@ -232,6 +232,26 @@ describe('encoder_backward', { timeout: 120_000 }, () => {
     expectClose(grads.dwtt!, await gpuCentralDifferences((wtt) => loss({ wtt }), k.wtt), TOL.gpuFd, 'dwtt vs FD');
   });
 
+  it('covers every gradient row past 65535 workgroups (WG=1 override)', async () => {
+    const device = await testDevice();
+    // 80 distinct ids and 70 position rows of C = 1001: 80 080 and 70 070 invocations.
+    const k = makeCase(2, 40, 1001, 80, 70, 0, 14);
+    k.ids = Int32Array.from({ length: 80 }, (_, i) => (i * 37) % 80);
+    const dout = randomF32(80 * 1001, 15);
+    const exact = f32Backward(k, dout);
+    const t = { dtable: device.tensor('dwte', [80, 1001]), dwpe: device.tensor('dwpe', [70, 1001]), dout: device.tensor('dout', [2, 40, 1001], 'f32', dout) };
+    const csr = writeCsr(device, createCsrTensors(device, 'fold.csr', 80), tokenCsr(k.ids, 80));
+    const rec = device.recorder('enc.bwd.fold');
+    const params = { B: 2, T: 40, C: 1001, accumulate: 0 };
+    rec.dispatch(device.kernel('encoder_backward_rows', { WG: 1 }), { ...params, rows: 80 }, { dtable: t.dtable, dout: t.dout, unique_ids: csr.uniqueIds, offsets: csr.offsets, positions: csr.positions }, grid1d(80 * 1001, 1));
+    rec.dispatch(device.kernel('encoder_backward_positions', { WG: 1 }), { ...params, rows: 70 }, { dwpe: t.dwpe, dout: t.dout }, grid1d(70 * 1001, 1));
+    await rec.submit();
+    expect(grid1d(70 * 1001, 1)[1]).toBeGreaterThan(1);
+    expectBitEqual((await device.read(t.dtable)) as Float32Array, exact.dwte, 'dwte');
+    expectBitEqual((await device.read(t.dwpe)) as Float32Array, exact.dwpe, 'dwpe');
+    for (const v of [...Object.values(t), csr.uniqueIds, csr.offsets, csr.positions]) device.release(v);
+  });
+
   it('gives bit-identical gradients when the same dispatches run twice', async () => {
     const device = await testDevice();
     const k = makeCase(8, 33, 64, 500, 40, 2, 12);

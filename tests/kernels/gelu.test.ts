@@ -191,6 +191,22 @@ describe('gelu_backward', { timeout: 120_000 }, () => {
     });
   }
 
+  it('covers every element past 65535 workgroups (WG=8 override)', async () => {
+    const device = await testDevice();
+    for (const [entry, per] of [['gelu_backward', 1], ['gelu_backward_vec4', 4]] as const) {
+      const n = 65535 * 8 * per + 4 * 9;
+      const x = randomF32(n, per + 10, 5);
+      const dout = randomF32(n, per + 11);
+      const t = { inp: device.tensor('inp', [n], 'f32', x), dout: device.tensor('dout', [n], 'f32', dout), dinp: device.tensor('dinp', [n]) };
+      const rec = device.recorder('gelu.bwd.fold');
+      const bindings = per === 4 ? { dinp4: t.dinp, inp4: t.inp, dout4: t.dout } : t;
+      rec.dispatch(device.kernel(entry, { WG: 8 }), { n, form: 1, accumulate: 0 }, bindings, grid1d(n / per, 8));
+      await rec.submit();
+      expectClose(await device.read(t.dinp), refBackward(dout, x, 'gelu_new'), TOL.elementwise, entry);
+      for (const v of Object.values(t)) device.release(v);
+    }
+  });
+
   it('gives bit-identical results when the same dispatch runs twice', async () => {
     const device = await testDevice();
     const x = randomF32(10_001, 4, 10);

@@ -62,7 +62,7 @@ describe('global_norm (+ reduce_sum + global_norm_clip)', () => {
     g[n - 1] = 3; // the last element, in the last (folded) workgroup, must count
     const got = await gpuNorm(device, g, 1, { overrides: { WG: 32, ITEMS: 1 } });
     check(got, g, 1, 'folded');
-  });
+  }, 60_000);
 
   it('is bitwise deterministic: the same dispatch twice', async () => {
     const device = await testDevice();

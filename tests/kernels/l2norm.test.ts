@@ -3,18 +3,19 @@ import { ShapeError } from '../../src/errors.js';
 import type { Device } from '../../src/gpu/device.js';
 import { grid1d } from '../../src/gpu/kernel.js';
 import { l2normBackward, l2normForward } from '../../src/ops/l2norm.js';
+import type { RowMapping } from '../../src/ops/rows.js';
 import { l2normBackward as refBackward, l2normForward as refForward } from '../../src/ref/l2norm.js';
 import { expectBitEqual, expectClose, TOL } from '../helpers/close.js';
 import { testDevice } from '../helpers/device.js';
 import { dot, gpuCentralDifferences } from '../helpers/nn_grad.js';
 import { randomF32 } from '../helpers/rand.js';
 
-async function forward(device: Device, x: Float32Array, rows: number, C: number): Promise<{ out: Float32Array; norm: Float32Array }> {
+async function forward(device: Device, x: Float32Array, rows: number, C: number, mapping?: RowMapping): Promise<{ out: Float32Array; norm: Float32Array }> {
   const inp = device.tensor('l2.inp', [rows, C], 'f32', x);
   const out = device.tensor('l2.out', [rows, C]);
   const norm = device.tensor('l2.norm', [rows]);
   const rec = device.recorder('l2.fwd');
-  l2normForward(rec, out, norm, inp);
+  l2normForward(rec, out, norm, inp, mapping ? { mapping } : {});
   const reads = [rec.read(out), rec.read(norm)];
   await rec.submit();
   const [o, n] = (await Promise.all(reads)).map((b) => new Float32Array(b));
@@ -22,7 +23,7 @@ async function forward(device: Device, x: Float32Array, rows: number, C: number)
   return { out: o!, norm: n! };
 }
 
-async function backward(device: Device, x: Float32Array, dout: Float32Array, rows: number, C: number, accumulate = false, initial?: Float32Array): Promise<Float32Array> {
+async function backward(device: Device, x: Float32Array, dout: Float32Array, rows: number, C: number, accumulate = false, initial?: Float32Array, mapping?: RowMapping): Promise<Float32Array> {
   const inp = device.tensor('l2.inp', [rows, C], 'f32', x);
   const out = device.tensor('l2.out', [rows, C]);
   const norm = device.tensor('l2.norm', [rows]);
@@ -30,7 +31,7 @@ async function backward(device: Device, x: Float32Array, dout: Float32Array, row
   const dinp = device.tensor('l2.dinp', [rows, C], 'f32', initial);
   const rec = device.recorder('l2.bwd');
   l2normForward(rec, out, norm, inp);
-  l2normBackward(rec, dinp, dy, inp, norm, { accumulate });
+  l2normBackward(rec, dinp, dy, inp, norm, mapping ? { accumulate, mapping } : { accumulate });
   await rec.submit();
   const got = (await device.read(dinp)) as Float32Array;
   for (const t of [inp, out, norm, dy, dinp]) device.release(t);
@@ -63,10 +64,13 @@ const SHAPES: [number, number][] = [
 
 describe('l2norm_forward', { timeout: 120_000 }, () => {
   for (const [rows, C] of SHAPES) {
-    it(`matches the f64 reference (rows=${rows}, C=${C})`, async () => {
+    it(`matches the f64 reference, bit-identically in both row mappings (rows=${rows}, C=${C})`, async () => {
       const device = await testDevice();
       const x = randomF32(rows * C, rows + C, 3);
-      const got = await forward(device, x, rows, C);
+      const got = await forward(device, x, rows, C, 'workgroup');
+      const other = await forward(device, x, rows, C, 'invocation');
+      expectBitEqual(other.out, got.out, 'out: invocation vs workgroup mapping');
+      expectBitEqual(other.norm, got.norm, 'norm: invocation vs workgroup mapping');
       const ref = refForward(x, rows, C);
       expectClose(got.out, ref.out, TOL.reduction, 'out');
       expectClose(got.norm, ref.norm, TOL.reduction, 'norm', 0);
@@ -89,13 +93,19 @@ describe('l2norm_forward', { timeout: 120_000 }, () => {
     expect(got.norm[3]).toBe(5);
   });
 
-  it('covers every row past 65535 workgroups', async () => {
+  it('covers every row past 65535 workgroups in both mappings (invocation mapping with WG=1)', async () => {
     const device = await testDevice();
     const rows = 65535 + 40;
     expect(grid1d(rows, 1)[1]).toBeGreaterThan(1);
     const x = randomF32(rows * 3, 7);
-    const got = await forward(device, x, rows, 3);
+    const got = await forward(device, x, rows, 3, 'workgroup');
     expectClose(got.out, refForward(x, rows, 3).out, TOL.reduction, 'out');
+    const t = { out: device.tensor('o', [rows, 3]), norm: device.tensor('n', [rows]), inp: device.tensor('x', [rows, 3], 'f32', x) };
+    const rec = device.recorder('l2.rows.fold');
+    rec.dispatch(device.kernel('l2norm_forward_rows', { WG: 1 }), { rows, C: 3 }, t, grid1d(rows, 1));
+    await rec.submit();
+    expectBitEqual((await device.read(t.out)) as Float32Array, got.out, 'invocation mapping, folded');
+    for (const v of Object.values(t)) device.release(v);
   });
 
   it('gives bit-identical results when the same dispatch runs twice', async () => {
@@ -122,11 +132,12 @@ describe('l2norm_forward', { timeout: 120_000 }, () => {
 
 describe('l2norm_backward', { timeout: 120_000 }, () => {
   for (const [rows, C] of SHAPES) {
-    it(`matches the f64 reference (rows=${rows}, C=${C})`, async () => {
+    it(`matches the f64 reference, bit-identically in both row mappings (rows=${rows}, C=${C})`, async () => {
       const device = await testDevice();
       const x = randomF32(rows * C, rows * C, 2);
       const dout = randomF32(rows * C, rows + 3);
-      const got = await backward(device, x, dout, rows, C);
+      const got = await backward(device, x, dout, rows, C, false, undefined, 'workgroup');
+      expectBitEqual(await backward(device, x, dout, rows, C, false, undefined, 'invocation'), got, 'invocation vs workgroup mapping');
       expectClose(got, refBackward(dout, x, rows, C), TOL.reduction, 'dinp', backwardScale(x, dout, rows, C));
     });
   }
@@ -139,10 +150,12 @@ describe('l2norm_backward', { timeout: 120_000 }, () => {
     x.set(randomF32(C, 1), C);
     const dout = randomF32(2 * C, 2);
     const initial = randomF32(2 * C, 3);
-    const fresh = await backward(device, x, dout, 2, C);
-    expectClose(fresh, refBackward(dout, x, 2, C), TOL.reduction, 'dinp', backwardScale(x, dout, 2, C));
-    const summed = await backward(device, x, dout, 2, C, true, initial);
-    expectBitEqual(summed, fresh.map((v, i) => Math.fround(initial[i]! + v)), 'accumulated');
+    for (const mapping of ['workgroup', 'invocation'] as const) {
+      const fresh = await backward(device, x, dout, 2, C, false, undefined, mapping);
+      expectClose(fresh, refBackward(dout, x, 2, C), TOL.reduction, `${mapping}: dinp`, backwardScale(x, dout, 2, C));
+      const summed = await backward(device, x, dout, 2, C, true, initial, mapping);
+      expectBitEqual(summed, fresh.map((v, i) => Math.fround(initial[i]! + v)), `${mapping}: accumulated`);
+    }
   });
 
   it('agrees with f32 central differences of the GPU forward (eps 1e-3)', async () => {
@@ -151,6 +164,22 @@ describe('l2norm_backward', { timeout: 120_000 }, () => {
     const R = randomF32(2 * 4, 12);
     const fd = await gpuCentralDifferences(async (v) => dot((await forward(device, v, 2, 4)).out, R), x);
     expectClose(await backward(device, x, R, 2, 4), fd, TOL.gpuFd, 'vs FD');
+  });
+
+  it('invocation mapping: covers every row past 65535 workgroups (WG=1 override)', async () => {
+    const device = await testDevice();
+    const rows = 65535 + 40;
+    const x = randomF32(rows * 3, 17);
+    const dout = randomF32(rows * 3, 18);
+    const expected = await backward(device, x, dout, rows, 3, false, undefined, 'invocation');
+    const t = { dinp: device.tensor('dx', [rows, 3]), dout: device.tensor('dy', [rows, 3], 'f32', dout), inp: device.tensor('x', [rows, 3], 'f32', x), norm: device.tensor('n', [rows]) };
+    const unit = device.tensor('y', [rows, 3]);
+    const rec = device.recorder('l2.bwd.fold');
+    l2normForward(rec, unit, t.norm, t.inp);
+    rec.dispatch(device.kernel('l2norm_backward_rows', { WG: 1 }), { rows, C: 3, accumulate: 0 }, t, grid1d(rows, 1));
+    await rec.submit();
+    expectBitEqual((await device.read(t.dinp)) as Float32Array, expected, 'folded');
+    for (const v of [...Object.values(t), unit]) device.release(v);
   });
 
   it('gives bit-identical results when the same dispatch runs twice', async () => {

@@ -4,6 +4,7 @@ import type { Device } from '../../src/gpu/device.js';
 import { grid1d } from '../../src/gpu/kernel.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import { layernormBackward, layernormForward, layernormWorkspaceSize, type LayernormAccumulate } from '../../src/ops/layernorm.js';
+import type { RowMapping } from '../../src/ops/rows.js';
 import { layernormBackward as refBackward, layernormForward as refForward } from '../../src/ref/layernorm.js';
 import { expectBitEqual, expectClose, TOL } from '../helpers/close.js';
 import { testDevice } from '../helpers/device.js';
@@ -25,7 +26,9 @@ function makeCase(rows: number, C: number, seed: number, scale = 3): Case {
   return { x, w: randomF32(C, seed + 1, 2), b: randomF32(C, seed + 2, 1), rows, C };
 }
 
-async function forward(device: Device, k: Case, eps: number): Promise<{ out: Float32Array; mean: Float32Array; rstd: Float32Array }> {
+const MAPPINGS: RowMapping[] = ['workgroup', 'invocation'];
+
+async function forward(device: Device, k: Case, eps: number, mapping?: RowMapping): Promise<{ out: Float32Array; mean: Float32Array; rstd: Float32Array }> {
   const t = {
     inp: device.tensor('ln.inp', [k.rows, k.C], 'f32', k.x),
     weight: device.tensor('ln.w', [k.C], 'f32', k.w),
@@ -35,7 +38,7 @@ async function forward(device: Device, k: Case, eps: number): Promise<{ out: Flo
     rstd: device.tensor('ln.rstd', [k.rows]),
   };
   const rec = device.recorder('ln.fwd');
-  layernormForward(rec, t.out, t.mean, t.rstd, t.inp, t.weight, t.bias, { eps });
+  layernormForward(rec, t.out, t.mean, t.rstd, t.inp, t.weight, t.bias, mapping ? { eps, mapping } : { eps });
   const reads = [rec.read(t.out), rec.read(t.mean), rec.read(t.rstd)];
   await rec.submit();
   const [out, mean, rstd] = (await Promise.all(reads)).map((b) => new Float32Array(b));
@@ -49,7 +52,7 @@ interface Grads {
   dbias: Float32Array;
 }
 
-async function backward(device: Device, k: Case, eps: number, dout: Float32Array, accumulate: LayernormAccumulate, initial?: Grads): Promise<Grads> {
+async function backward(device: Device, k: Case, eps: number, dout: Float32Array, accumulate: LayernormAccumulate, initial?: Grads, mapping?: RowMapping): Promise<Grads> {
   const { rows, C } = k;
   const t = {
     inp: device.tensor('ln.inp', [rows, C], 'f32', k.x),
@@ -66,7 +69,7 @@ async function backward(device: Device, k: Case, eps: number, dout: Float32Array
   };
   const rec = device.recorder('ln.bwd');
   layernormForward(rec, t.out, t.mean, t.rstd, t.inp, t.weight, t.bias, { eps });
-  layernormBackward(rec, t.dinp, t.dweight, t.dbias, t.workspace, t.dout, t.inp, t.weight, t.mean, t.rstd, { accumulate });
+  layernormBackward(rec, t.dinp, t.dweight, t.dbias, t.workspace, t.dout, t.inp, t.weight, t.mean, t.rstd, mapping ? { accumulate, mapping } : { accumulate });
   const reads = [rec.read(t.dinp), rec.read(t.dweight), rec.read(t.dbias)];
   await rec.submit();
   const [dinp, dweight, dbias] = (await Promise.all(reads)).map((b) => new Float32Array(b));
@@ -127,10 +130,13 @@ const BACKWARD_SHAPES: [number, number][] = [...SHAPES.filter(([, C]) => C <= 10
 // Generous per-test limits: the 2-core CI machine is shared, and a first dispatch compiles the pipeline.
 describe('layernorm_forward', { timeout: 120_000 }, () => {
   for (const [rows, C] of SHAPES) {
-    it(`matches the f64 reference (rows=${rows}, C=${C})`, async () => {
+    it(`matches the f64 reference, bit-identically in both row mappings (rows=${rows}, C=${C})`, async () => {
       const device = await testDevice();
       const k = makeCase(rows, C, rows * 1000 + C);
-      const got = await forward(device, k, EPS);
+      const got = await forward(device, k, EPS, 'workgroup');
+      const other = await forward(device, k, EPS, 'invocation');
+      expectBitEqual(other.out, got.out, 'out: invocation vs workgroup mapping');
+      expectBitEqual(other.rstd, got.rstd, 'rstd: invocation vs workgroup mapping');
       const ref = refForward(k.x, k.w, k.b, rows, C, EPS);
       expectClose(got.out, ref.out, TOL.reduction, 'out', outScale(k, ref));
       expectClose(got.mean, ref.mean, TOL.reduction, 'mean', 1 + 30);
@@ -141,7 +147,7 @@ describe('layernorm_forward', { timeout: 120_000 }, () => {
   it('vec4 and scalar entries give bit-identical results when C % 4 == 0', async () => {
     const device = await testDevice();
     const k = makeCase(6, 772, 5);
-    const vec4 = await forward(device, k, 1e-12);
+    const vec4 = await forward(device, k, 1e-12, 'workgroup');
     // Force the scalar entry with a direct dispatch.
     const t = {
       out: device.tensor('o', [6, 772]),
@@ -168,6 +174,7 @@ describe('layernorm_forward', { timeout: 120_000 }, () => {
       values.forEach((v, r) => x.fill(v, r * C, (r + 1) * C));
       const k: Case = { x, w: randomF32(C, 1, 2), b: randomF32(C, 2, 1), rows: values.length, C };
       const got = await forward(device, k, 1e-12);
+      expectBitEqual((await forward(device, k, 1e-12, 'workgroup')).out, got.out, 'mappings agree');
       for (let r = 0; r < values.length; r++) {
         expectBitEqual(got.out.subarray(r * C, (r + 1) * C), k.b, `C=${C} row of ${values[r]}: out`);
         expect(got.mean[r], `C=${C} mean of a row of ${values[r]}`).toBe(Math.fround(values[r]!));
@@ -190,16 +197,29 @@ describe('layernorm_forward', { timeout: 120_000 }, () => {
     expectClose(got.out, ref.out, TOL.reduction, 'out', outScale(k, ref));
   });
 
-  it('covers every row past 65535 workgroups', async () => {
+  it('covers every row past 65535 workgroups in both mappings (invocation mapping with WG=1)', async () => {
     const device = await testDevice();
     const rows = 65535 + 70;
     expect(grid1d(rows, 1)[1]).toBeGreaterThan(1);
-    // Both entries find their row with the same folded index, so the vec4 one stands for both.
+    // Both workgroup entries find their row with the same folded index, so the vec4 one stands for both.
     const k = makeCase(rows, 4, 4);
-    const got = await forward(device, k, EPS);
+    const got = await forward(device, k, EPS, 'workgroup');
     const ref = refForward(k.x, k.w, k.b, rows, 4, EPS);
     expectClose(got.out, ref.out, TOL.reduction, 'out', outScale(k, ref));
     expectClose(got.rstd, ref.rstd, TOL.reduction, 'rstd', 0);
+    const t = {
+      out4: device.tensor('o', [rows, 4]),
+      mean: device.tensor('m', [rows]),
+      rstd: device.tensor('r', [rows]),
+      inp4: device.tensor('x', [rows, 4], 'f32', k.x),
+      weight4: device.tensor('w', [4], 'f32', k.w),
+      bias4: device.tensor('b', [4], 'f32', k.b),
+    };
+    const rec = device.recorder('ln.rows.fold');
+    rec.dispatch(device.kernel('layernorm_forward_rows_vec4', { WG: 1 }), { rows, C: 4, eps: EPS }, t, grid1d(rows, 1));
+    await rec.submit();
+    expectBitEqual((await device.read(t.out4)) as Float32Array, got.out, 'invocation mapping, folded');
+    for (const x of Object.values(t)) device.release(x);
   });
 
   it('gives bit-identical results when the same dispatch runs twice', async () => {
@@ -229,11 +249,15 @@ describe('layernorm_forward', { timeout: 120_000 }, () => {
 
 describe('layernorm_backward', { timeout: 120_000 }, () => {
   for (const [rows, C] of BACKWARD_SHAPES) {
-    it(`matches the f64 reference (rows=${rows}, C=${C})`, async () => {
+    it(`matches the f64 reference, bit-identically in both row mappings (rows=${rows}, C=${C})`, async () => {
       const device = await testDevice();
       const k = makeCase(rows, C, rows * 7 + C);
       const dout = randomF32(rows * C, rows + C + 5, 1);
-      const got = await backward(device, k, EPS, dout, false);
+      const got = await backward(device, k, EPS, dout, false, undefined, 'workgroup');
+      const other = await backward(device, k, EPS, dout, false, undefined, 'invocation');
+      expectBitEqual(other.dinp, got.dinp, 'dinp: invocation vs workgroup mapping');
+      expectBitEqual(other.dweight, got.dweight, 'dweight: invocation vs workgroup mapping');
+      expectBitEqual(other.dbias, got.dbias, 'dbias: invocation vs workgroup mapping');
       const fwd = refForward(k.x, k.w, k.b, rows, C, EPS);
       const ref = refBackward(dout, k.x, k.w, fwd.mean, fwd.rstd, rows, C);
       const scale = gradScales(k, dout, fwd);
@@ -245,14 +269,14 @@ describe('layernorm_backward', { timeout: 120_000 }, () => {
 
   it('adds into existing gradients when accumulating, separately for dinp and for the parameters', async () => {
     const device = await testDevice();
-    for (const C of [12, 9]) {
+    for (const [C, mapping] of [[12, 'workgroup'], [12, 'invocation'], [9, 'workgroup']] as const) {
       const rows = 37;
       const k = makeCase(rows, C, 3 + C);
       const dout = randomF32(rows * C, 4, 1);
       const initial = { dinp: randomF32(rows * C, 5), dweight: randomF32(C, 6), dbias: randomF32(C, 7) };
-      const fresh = await backward(device, k, EPS, dout, false, initial);
-      const both = await backward(device, k, EPS, dout, true, initial);
-      const paramsOnly = await backward(device, k, EPS, dout, { input: false, params: true }, initial);
+      const fresh = await backward(device, k, EPS, dout, false, initial, mapping);
+      const both = await backward(device, k, EPS, dout, true, initial, mapping);
+      const paramsOnly = await backward(device, k, EPS, dout, { input: false, params: true }, initial, mapping);
       const sum = (a: Float32Array, b: Float32Array) => a.map((v, i) => Math.fround(v + b[i]!));
       expectBitEqual(both.dinp, sum(initial.dinp, fresh.dinp), `C=${C} dinp accumulated`);
       expectBitEqual(both.dweight, sum(initial.dweight, fresh.dweight), `C=${C} dweight accumulated`);
@@ -290,6 +314,30 @@ describe('layernorm_backward', { timeout: 120_000 }, () => {
     expectClose(grads.dinp, fdX, TOL.gpuFd, 'dinp vs FD');
     expectClose(grads.dweight, fdW, TOL.gpuFd, 'dweight vs FD');
     expectClose(grads.dbias, fdB, TOL.gpuFd, 'dbias vs FD');
+  });
+
+  it('invocation mapping: dinp covers every row past 65535 workgroups (WG=1 override)', async () => {
+    const device = await testDevice();
+    const rows = 65535 + 70;
+    const k = makeCase(rows, 4, 41);
+    const dout = randomF32(rows * 4, 42);
+    const expected = await backward(device, k, EPS, dout, false, undefined, 'invocation');
+    const t = {
+      dinp4: device.tensor('dx', [rows, 4]),
+      dout4: device.tensor('dy', [rows, 4], 'f32', dout),
+      inp4: device.tensor('x', [rows, 4], 'f32', k.x),
+      weight4: device.tensor('w', [4], 'f32', k.w),
+      // The forward's f32 mean and rstd, as the launcher path uses them.
+      mean: device.tensor('m', [rows]),
+      rstd: device.tensor('r', [rows]),
+    };
+    const forwardOnly = { out: device.tensor('o', [rows, 4]), bias: device.tensor('b', [4], 'f32', k.b) };
+    const rec = device.recorder('ln.bwd.fold');
+    layernormForward(rec, forwardOnly.out, t.mean, t.rstd, t.inp4, t.weight4, forwardOnly.bias, { eps: EPS });
+    rec.dispatch(device.kernel('layernorm_backward_dinp_rows_vec4', { WG: 1 }), { rows, C: 4, rows_per_group: 1, accumulate: 0 }, t, grid1d(rows, 1));
+    await rec.submit();
+    expectBitEqual((await device.read(t.dinp4)) as Float32Array, expected.dinp, 'dinp folded');
+    for (const v of [...Object.values(t), ...Object.values(forwardOnly)]) device.release(v);
   });
 
   it('gives bit-identical gradients when the same dispatches run twice', async () => {

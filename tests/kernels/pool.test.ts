@@ -175,6 +175,19 @@ describe('pool_backward', { timeout: 120_000 }, () => {
     });
   }
 
+  it('covers every (b, c) past 65535 workgroups (WG=1 override)', async () => {
+    const device = await testDevice();
+    const [B, T, C] = [70, 2, 1000];
+    const dout = randomF32(B * C, 12);
+    const mask = makeMask(B, T, 13);
+    const t = { dinp: device.tensor('dinp', [B, T, C]), dout: device.tensor('dout', [B, C], 'f32', dout), mask: device.tensor('mask', [B, T], 'u32', mask) };
+    const rec = device.recorder('pool.bwd.fold');
+    rec.dispatch(device.kernel('pool_backward', { WG: 1 }), { B, T, C, mode: 0, accumulate: 0 }, t, grid1d(B * C, 1));
+    await rec.submit();
+    expectBitEqual((await device.read(t.dinp)) as Float32Array, new Float32Array(refBackward(dout, mask, B, T, C, 'mean')), 'folded');
+    for (const v of Object.values(t)) device.release(v);
+  });
+
   it('gives bit-identical results when the same dispatch runs twice', async () => {
     const device = await testDevice();
     const dout = randomF32(8 * 96, 5);

@@ -65,6 +65,30 @@ describe('residual_forward', () => {
     for (const t of [ta, tb, out, out2]) device.release(t);
   });
 
+  it('profiles each dispatch separately where the adapter has timestamp queries', async () => {
+    const device = await testDevice();
+    const n = 1 << 14;
+    const ta = device.tensor('a', [n], 'f32', randomF32(n, 8));
+    const out = device.tensor('out', [n]);
+    const out2 = device.tensor('out2', [n]);
+    const before = device.stats().buffers;
+    const rec = device.recorder('profiled', { profile: true });
+    residualForward(rec, out, ta, ta);
+    residualForward(rec, out2, out, ta);
+    await rec.submit();
+    if (device.info.features.includes('timestamp-query')) {
+      const entries = await rec.profile!;
+      expect(entries.map((e) => e.entry)).toEqual(['residual_forward', 'residual_forward']);
+      for (const e of entries) expect(e.ms).toBeGreaterThanOrEqual(0);
+    } else {
+      expect(rec.profile).toBeNull();
+    }
+    // The profile's own buffers are released (the pooled staging buffer may stay).
+    expect(device.stats().buffers).toBeLessThanOrEqual(before + 1);
+    expect(Array.from((await device.read(out2)) as Float32Array).slice(0, 3)).toEqual(Array.from((await device.read(ta)) as Float32Array).slice(0, 3).map((x) => Math.fround(x + x + x)));
+    for (const t of [ta, out, out2]) device.release(t);
+  });
+
   it('names the aliased buffer when an op would read and write it in one dispatch', async () => {
     const device = await testDevice();
     const t = device.tensor('inplace', [8]);

@@ -61,6 +61,9 @@ describe('topk_forward vs brute force', () => {
     { Q: 13, Nc: 700, D: 2, k: 64, block: 65, range: 1 },
     { Q: 2, Nc: 2500, D: 3, k: 1000, block: 700, range: 4 },
     { Q: 2, Nc: 2500, D: 3, k: 1024, block: 2500, range: 30 },
+    // D % 4 = 0 takes the vec4 score kernel.
+    { Q: 33, Nc: 500, D: 12, k: 20, block: 97, range: 2 },
+    { Q: 5, Nc: 301, D: 4, k: 300, block: 64, range: 1 },
   ];
   for (const c of exactCases) {
     it(`matches exactly on integer inputs full of ties: Q=${c.Q} Nc=${c.Nc} D=${c.D} k=${c.k} block=${c.block}`, async () => {
@@ -168,7 +171,7 @@ describe('topk_forward streaming, chunking and determinism', () => {
     // k = Nc keeps every candidate, so the radix search is skipped and the test stays cheap.
     const got = await runTopk(device, qs, cs, Qbig, 1, 3, 3, undefined, { overrides: { WG: 32 } });
     expectExact(got, qs, cs, Qbig, 1, 3, 'Q=65537');
-  });
+  }, 60_000);
 });
 
 describe('topk_forward rejects bad input', () => {
