@@ -118,7 +118,8 @@ function checkBackward(got: Grads, p: Problem, what: string, old?: Grads): void 
 
 const name = ({ M, N, K }: MatmulDims) => `M=${M} N=${N} K=${K}`;
 
-describe('matmul_forward and matmul_backward vs the f64 reference', async () => {
+// Pipelines compile on first use (lavapipe JIT: about a second each, more on a busy machine), hence the timeouts.
+describe('matmul_forward and matmul_backward vs the f64 reference', { timeout: 60_000 }, async () => {
   const device = await testDevice();
   const tile = matmulDefaultTile(device);
   const rowsPerWg = tile.rowsPerThread * tile.workgroupRows;
@@ -201,7 +202,7 @@ describe('matmul_forward and matmul_backward vs the f64 reference', async () => 
   });
 });
 
-describe('matmul determinism', async () => {
+describe('matmul determinism', { timeout: 60_000 }, async () => {
   const device = await testDevice();
   const other: MatmulOptions = { tile: { rowsPerThread: 4, workgroupColumns: 8, workgroupRows: 2 } };
 
@@ -261,7 +262,7 @@ describe('matmul determinism', async () => {
   });
 });
 
-describe('matmul finite-difference smoke test on the GPU (f32, eps 1e-3)', async () => {
+describe('matmul finite-difference smoke test on the GPU (f32, eps 1e-3)', { timeout: 60_000 }, async () => {
   const device = await testDevice();
   it('backward kernels match central differences of L = Σ dout·out computed with the forward kernel', async () => {
     const p = problem({ M: 2, N: 3, K: 5 }, 21);
@@ -292,7 +293,7 @@ describe('matmul finite-difference smoke test on the GPU (f32, eps 1e-3)', async
   });
 });
 
-describe('matmul errors', async () => {
+describe('matmul errors', { timeout: 60_000 }, async () => {
   const device = await testDevice();
 
   it('throws ShapeError naming every shape on a mismatch, before recording anything', async () => {
