@@ -12,4 +12,5 @@ export const BENCHES: Record<string, () => Promise<BenchModule>> = {
   tokenizer: () => import('./tokenizer.js'),
   nn: () => import('./nn.js'),
   optim: () => import('./optim.js'),
+  matmul: () => import('./matmul.js'),
 };

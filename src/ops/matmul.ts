@@ -1,0 +1,252 @@
+// Launchers for shaders/matmul_forward.wgsl and shaders/matmul_backward.wgsl: out = inp·weightᵀ + bias
+// and its gradients. The same launchers serve linear layers (inp (B,T,C)) and the contrastive scores
+// S = Q·Pᵀ (no bias), dQ = dS·P (matmulBackwardInput) and dP = dSᵀ·Q (matmulBackwardWeight).
+import type { Device } from '../gpu/device.js';
+import type { BindingSource, Recorder } from '../gpu/recorder.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { ConfigError, LimitError, ShapeError } from '../errors.js';
+import { checkShapes, type Shape } from '../util/assert.js';
+import { ceilDiv } from '../util/math.js';
+
+/** How a matmul kernel splits its output: each thread owns rowsPerThread × 4 outputs. */
+export interface MatmulTile {
+  /** Output rows per thread: 4 or 8 (named accumulator registers in the shader). */
+  rowsPerThread: 4 | 8;
+  /** Threads along the output columns in a workgroup (each covers 4 columns). */
+  workgroupColumns: number;
+  /** Threads along the output rows in a workgroup. */
+  workgroupRows: number;
+}
+
+export interface MatmulOptions {
+  /** Override the device's default tile (benchmarks and tests); results are bitwise the same for any tile. */
+  tile?: Partial<MatmulTile>;
+  /**
+   * Use the vec4-load entry point when the shape allows it (default). false forces the scalar-load entry
+   * point, which accepts any shape and gives the same bits; tests use it to prove that.
+   */
+  vectorLoads?: boolean;
+}
+
+export interface MatmulBackwardOptions extends MatmulOptions {
+  /** Add the gradient to what the output buffer holds (old + gradient) instead of overwriting it. */
+  accumulate?: boolean;
+}
+
+/** Per-gradient accumulate flags for matmulBackward. */
+export interface MatmulAccumulate {
+  dinp?: boolean;
+  dweight?: boolean;
+  dbias?: boolean;
+}
+
+/** Rows of dout summed by one matmul_backward_dbias thread before the fixed-order second stage. */
+export const MATMUL_DBIAS_ROWS = 256;
+
+const PORTABLE_TILE: MatmulTile = { rowsPerThread: 8, workgroupColumns: 16, workgroupRows: 4 };
+
+/**
+ * The tile a device gets unless options.tile says otherwise. Every default fits the WebGPU default limits
+ * (≤ 256 invocations, no workgroup memory); see the matmul benchmark for how they were chosen.
+ *
+ * @example
+ * const tile = matmulDefaultTile(device); // { rowsPerThread: 8, workgroupColumns: 16, workgroupRows: 4 }
+ */
+export function matmulDefaultTile(_device: Device): MatmulTile {
+  return { ...PORTABLE_TILE };
+}
+
+function resolveTile(device: Device, op: string, options: MatmulOptions): MatmulTile {
+  const tile = { ...matmulDefaultTile(device), ...options.tile };
+  if (tile.rowsPerThread !== 4 && tile.rowsPerThread !== 8) {
+    throw new ConfigError(`${op}: rowsPerThread must be 4 or 8, got ${String(tile.rowsPerThread)}`, 'tile.rowsPerThread');
+  }
+  for (const key of ['workgroupColumns', 'workgroupRows'] as const) {
+    if (!Number.isInteger(tile[key]) || tile[key] < 1) throw new ConfigError(`${op}: ${key} must be a positive integer, got ${tile[key]}`, `tile.${key}`);
+  }
+  return tile;
+}
+
+function tileOverrides(tile: MatmulTile): Record<string, number> {
+  return { TM: tile.rowsPerThread, WG_X: tile.workgroupColumns, WG_Y: tile.workgroupRows };
+}
+
+/**
+ * Workgroup grid for `rows` × `cols` outputs: x over column tiles, row tiles folded into (y, z) past
+ * maxComputeWorkgroupsPerDimension; the kernel linearises row tile = wid.y + wid.z·nwg.y.
+ */
+function tiledGrid(device: Device, entry: string, tile: MatmulTile, rows: number, cols: number): [number, number, number] {
+  const max = device.gpu.limits.maxComputeWorkgroupsPerDimension;
+  const x = ceilDiv(cols, 4 * tile.workgroupColumns);
+  const rowTiles = ceilDiv(rows, tile.rowsPerThread * tile.workgroupRows);
+  if (x > max) {
+    throw new LimitError(`${entry}: ${cols} output columns need ${x} workgroups along x, more than ${max}; use wider workgroups`, 'maxComputeWorkgroupsPerDimension', x, max);
+  }
+  const z = ceilDiv(rowTiles, max);
+  if (z > max) throw new LimitError(`${entry}: ${rows} output rows need ${rowTiles} row tiles, more than ${max}²`, 'maxComputeWorkgroupsPerDimension', rowTiles, max * max);
+  return [x, ceilDiv(rowTiles, z), z];
+}
+
+function lastDim(shape: Shape): number {
+  return shape.length === 0 ? 1 : shape[shape.length - 1]!;
+}
+
+/** M, N, K of out = inp·weightᵀ from the tensors' shapes (inp (…, K), weight (N, K)). */
+function linearDims(op: string, shapes: Record<string, Shape>, inp: Tensor, weight: Tensor): { M: number; N: number; K: number } {
+  const K = lastDim(inp.shape);
+  const ok = weight.shape.length === 2 && weight.shape[1] === K && K >= 1 && weight.shape[0]! >= 1 && inp.numel >= 1;
+  checkShapes(ok, op, shapes, 'need inp (…, K) and weight (N, K) with K, N ≥ 1');
+  return { M: inp.numel / K, N: weight.shape[0]!, K };
+}
+
+/** A (M, cols) tensor: numel M·cols and last dimension cols. */
+function isMatrix(t: Tensor, M: number, cols: number): boolean {
+  return t.numel === M * cols && lastDim(t.shape) === cols;
+}
+
+/**
+ * Records out = inp·weightᵀ + bias: inp (…, K) viewed as (M, K), weight (N, K), bias (N) or null,
+ * out (…, N) with M·N elements. Any M, N, K ≥ 1; vec4 loads when K % 4 == 0.
+ *
+ * @example
+ * const out = device.tensor('out', [B, T, 3 * C]);
+ * matmulForward(rec, out, ln1Out, qkvWeight, qkvBias);        // linear layer
+ * matmulForward(rec, scores, queries, passages, null);         // S = Q·Pᵀ
+ */
+export function matmulForward(rec: Recorder, out: Tensor, inp: Tensor, weight: Tensor, bias: Tensor | null, options: MatmulOptions = {}): void {
+  const device = rec.device;
+  const shapes: Record<string, Shape> = { out: out.shape, inp: inp.shape, weight: weight.shape, ...(bias ? { bias: bias.shape } : {}) };
+  const { M, N, K } = linearDims('matmulForward', shapes, inp, weight);
+  checkShapes(isMatrix(out, M, N) && (bias === null || bias.numel === N), 'matmulForward', shapes, `out must be (…, ${N}) with ${M * N} elements${bias ? `, bias (${N})` : ''}`);
+  const tile = resolveTile(device, 'matmulForward', options);
+  const vec4 = options.vectorLoads !== false && K % 4 === 0;
+  const entry = vec4 ? 'matmul_forward_vec4' : 'matmul_forward';
+  const kernel = device.kernel(entry, tileOverrides(tile));
+  // Without a bias the kernel never reads the binding (has_bias = 0), but it must be bound: reuse weight.
+  const biasBinding = bias ?? weight;
+  const bindings: Record<string, BindingSource> = vec4 ? { out, inp4: inp, weight4: weight, bias: biasBinding } : { out, inp, weight, bias: biasBinding };
+  rec.dispatch(kernel, { M, N, K, has_bias: bias === null ? 0 : 1, tile_rows: tile.rowsPerThread }, bindings, tiledGrid(device, entry, tile, M, N));
+}
+
+/**
+ * Records dinp = dout·weight (the input gradient of out = inp·weightᵀ): dout (…, N) viewed as (M, N),
+ * weight (N, K), dinp (…, K) with M·K elements. vec4 loads when N % 4 == 0 and K % 4 == 0.
+ *
+ * @example
+ * matmulBackwardInput(rec, dln1Out, dqkv, qkvWeight, { accumulate: false });
+ * matmulBackwardInput(rec, dQ, dS, passages);                  // contrastive: dQ = dS·P
+ */
+export function matmulBackwardInput(rec: Recorder, dinp: Tensor, dout: Tensor, weight: Tensor, options: MatmulBackwardOptions = {}): void {
+  const device = rec.device;
+  const shapes = { dinp: dinp.shape, dout: dout.shape, weight: weight.shape };
+  const N = lastDim(dout.shape);
+  const ok = weight.shape.length === 2 && weight.shape[0] === N && N >= 1 && weight.shape[1]! >= 1 && dout.numel >= 1;
+  checkShapes(ok, 'matmulBackwardInput', shapes, 'need dout (…, N) and weight (N, K) with N, K ≥ 1');
+  const K = weight.shape[1]!;
+  const M = dout.numel / N;
+  checkShapes(isMatrix(dinp, M, K), 'matmulBackwardInput', shapes, `dinp must be (…, ${K}) with ${M * K} elements`);
+  const tile = resolveTile(device, 'matmulBackwardInput', options);
+  const vec4 = options.vectorLoads !== false && N % 4 === 0 && K % 4 === 0;
+  const entry = vec4 ? 'matmul_backward_dinp_vec4' : 'matmul_backward_dinp';
+  const kernel = device.kernel(entry, tileOverrides(tile));
+  const bindings: Record<string, BindingSource> = vec4 ? { dinp, dout4: dout, weight4: weight } : { dinp, dout, weight };
+  rec.dispatch(kernel, { M, N, K, accumulate: options.accumulate ? 1 : 0, tile_rows: tile.rowsPerThread }, bindings, tiledGrid(device, entry, tile, M, K));
+}
+
+/**
+ * Records dweight = doutᵀ·inp (the weight gradient of out = inp·weightᵀ): dout (…, N) and inp (…, K)
+ * viewed as (M, N) and (M, K), dweight (N, K). vec4 loads when N % 4 == 0 and K % 4 == 0.
+ *
+ * @example
+ * matmulBackwardWeight(rec, grads.qkvWeight, dqkv, ln1Out, { accumulate: true }); // second tower pass
+ * matmulBackwardWeight(rec, dP, dS, queries);                  // contrastive: dP = dSᵀ·Q
+ */
+export function matmulBackwardWeight(rec: Recorder, dweight: Tensor, dout: Tensor, inp: Tensor, options: MatmulBackwardOptions = {}): void {
+  const device = rec.device;
+  const shapes = { dweight: dweight.shape, dout: dout.shape, inp: inp.shape };
+  const N = lastDim(dout.shape);
+  const K = lastDim(inp.shape);
+  const M = dout.numel / N;
+  const ok = N >= 1 && K >= 1 && dout.numel >= 1 && inp.numel === M * K && dweight.shape.length === 2 && dweight.shape[0] === N && dweight.shape[1] === K;
+  checkShapes(ok, 'matmulBackwardWeight', shapes, 'need dout (…, N), inp (…, K) with the same leading size, dweight (N, K)');
+  const tile = resolveTile(device, 'matmulBackwardWeight', options);
+  const vec4 = options.vectorLoads !== false && N % 4 === 0 && K % 4 === 0;
+  const entry = vec4 ? 'matmul_backward_dweight_vec4' : 'matmul_backward_dweight';
+  const kernel = device.kernel(entry, tileOverrides(tile));
+  const bindings: Record<string, BindingSource> = vec4 ? { dweight, dout4: dout, inp4: inp } : { dweight, dout, inp };
+  rec.dispatch(kernel, { M, N, K, accumulate: options.accumulate ? 1 : 0, tile_rows: tile.rowsPerThread }, bindings, tiledGrid(device, entry, tile, N, K));
+}
+
+/**
+ * Elements of the optional workspace of matmulBackwardBias for dout (M, N): the per-chunk column sums of
+ * its two-stage reduction (0 when M ≤ 256, where one stage is as parallel).
+ *
+ * @example
+ * const size = matmulWorkspaceSize({ M: B * T, N: 3 * C });
+ * const workspace = size > 0 ? device.tensor('matmul.workspace', [size]) : null;
+ */
+export function matmulWorkspaceSize({ M, N }: { M: number; N: number }): number {
+  return M <= MATMUL_DBIAS_ROWS ? 0 : ceilDiv(M, MATMUL_DBIAS_ROWS) * N;
+}
+
+/**
+ * Records dbias = column sums of dout (…, N) viewed as (M, N), in a fixed order: rows in chunks of 256,
+ * each chunk summed in order, then the chunk sums in order. With a workspace of matmulWorkspaceSize({M, N})
+ * elements the chunks run in parallel (two dispatches); with null one thread sums each column. Both give
+ * the same bits.
+ *
+ * @example
+ * matmulBackwardBias(rec, grads.qkvBias, workspace, dqkv, { accumulate: true });
+ */
+export function matmulBackwardBias(rec: Recorder, dbias: Tensor, workspace: Tensor | null, dout: Tensor, options: MatmulBackwardOptions = {}): void {
+  const device = rec.device;
+  const N = lastDim(dout.shape);
+  const M = dout.numel / N;
+  const need = matmulWorkspaceSize({ M, N });
+  const shapes: Record<string, Shape | number> = { dbias: dbias.shape, dout: dout.shape, workspace: workspace?.shape ?? 0 };
+  checkShapes(N >= 1 && dout.numel >= 1 && dbias.numel === N, 'matmulBackwardBias', shapes, `dbias must have ${N} elements`);
+  if (workspace !== null && workspace.numel < need) {
+    throw new ShapeError(`matmulBackwardBias: dout (${dout.shape.join(',')}) needs a workspace of ${need} elements (matmulWorkspaceSize), got (${workspace.shape.join(',')})`);
+  }
+  const params = { M, N, K: 1, accumulate: options.accumulate ? 1 : 0, tile_rows: 0 };
+  const max = device.gpu.limits.maxComputeWorkgroupsPerDimension;
+  const single = device.kernel('matmul_backward_dbias');
+  const columns = ceilDiv(N, single.workgroupSize[0]);
+  if (columns > max) throw new LimitError(`matmulBackwardBias: ${N} columns need ${columns} workgroups, more than ${max}`, 'maxComputeWorkgroupsPerDimension', columns, max);
+  const chunks = ceilDiv(M, MATMUL_DBIAS_ROWS);
+  if (need === 0 || workspace === null || chunks > max) {
+    rec.dispatch(single, params, { dbias, dout }, [columns, 1, 1]);
+    return;
+  }
+  rec.dispatch(device.kernel('matmul_backward_dbias_partial'), params, { workspace, dout }, [columns, chunks, 1]);
+  rec.dispatch(device.kernel('matmul_backward_dbias_reduce'), params, { dbias, workspace }, [columns, 1, 1]);
+}
+
+/**
+ * Records every requested gradient of out = inp·weightᵀ + bias (pass null to skip one): dinp (…, K),
+ * dweight (N, K), dbias (N, with `workspace` as for matmulBackwardBias).
+ *
+ * @example
+ * matmulBackward(rec, dx, grads.fcWeight, grads.fcBias, workspace, dfc, x, params.fcWeight,
+ *   { accumulate: { dinp: false, dweight: true, dbias: true } });
+ */
+export function matmulBackward(
+  rec: Recorder,
+  dinp: Tensor | null,
+  dweight: Tensor | null,
+  dbias: Tensor | null,
+  workspace: Tensor | null,
+  dout: Tensor,
+  inp: Tensor,
+  weight: Tensor,
+  options: MatmulOptions & { accumulate?: boolean | MatmulAccumulate } = {},
+): void {
+  const acc = options.accumulate;
+  const flag = (g: keyof MatmulAccumulate): boolean => (typeof acc === 'object' ? acc[g] === true : acc === true);
+  const base: MatmulOptions = {};
+  if (options.tile !== undefined) base.tile = options.tile;
+  if (options.vectorLoads !== undefined) base.vectorLoads = options.vectorLoads;
+  if (dinp !== null) matmulBackwardInput(rec, dinp, dout, weight, { ...base, accumulate: flag('dinp') });
+  if (dweight !== null) matmulBackwardWeight(rec, dweight, dout, inp, { ...base, accumulate: flag('dweight') });
+  if (dbias !== null) matmulBackwardBias(rec, dbias, workspace, dout, { accumulate: flag('dbias') });
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { matmulForwardF32 } from '../../src/ref/matmul.js';
+import { runInEveryRuntime } from '../helpers/cross_runtime.js';
+import { randomF32 } from '../helpers/rand.js';
+import type { MatmulCrossInput } from './matmul_entry.js';
+
+// Three runtimes, each compiling the kernels from scratch: far above vitest's 5 s default on a busy machine.
+describe('cross-runtime determinism', { timeout: 180_000 }, () => {
+  it('matmul_forward is bit-identical on lavapipe, SwiftShader and Chromium, and equals sequential f32 sums', async () => {
+    // 37×29×23: K % 4 ≠ 0 (scalar entry point) and partial tiles on both axes; 24×20×36: the vec4 entry point.
+    const input: MatmulCrossInput = {
+      shapes: [
+        { M: 37, N: 29, K: 23, seed: 7 },
+        { M: 24, N: 20, K: 36, seed: 8 },
+      ],
+    };
+    const r = await runInEveryRuntime(new URL('./matmul_entry.ts', import.meta.url).pathname, input);
+    expect(r.lavapipe.adapter).toMatch(/llvmpipe/);
+    expect(r.swiftshader.adapter).toMatch(/swiftshader/i);
+    expect(r.chromium.adapter).toMatch(/swiftshader/i);
+    for (const { M, N, K, seed } of input.shapes) {
+      // Neither driver contracts a·b + c into an FMA (RUNTIME.md §4), so each output is exactly the
+      // sequential f32 sum over k = 0..K−1 followed by the bias.
+      const expected = matmulForwardF32(randomF32(M * K, seed, 3), randomF32(N * K, seed + 1, 0.5), randomF32(N, seed + 2), { M, N, K });
+      const expectedBytes = Buffer.from(expected.buffer);
+      for (const [rt, out] of Object.entries(r)) {
+        expect(Buffer.compare(Buffer.from(out.outputs[`${M}x${N}x${K}`]!), expectedBytes), `${rt} (${out.adapter}) ${M}x${N}x${K}`).toBe(0);
+      }
+    }
+  });
+});

@@ -1,0 +1,26 @@
+// Portable module for the cross-runtime test: seeded inputs, matmul_forward on a non-aligned shape (scalar
+// entry point) and an aligned one (vec4 entry point), raw output bytes.
+import type { Device } from '../../src/gpu/device.js';
+import { matmulForward } from '../../src/ops/matmul.js';
+import { randomF32 } from '../helpers/rand.js';
+
+export interface MatmulCrossInput {
+  shapes: { M: number; N: number; K: number; seed: number }[];
+}
+
+export async function run(device: Device, input: MatmulCrossInput): Promise<Record<string, Uint8Array>> {
+  const outputs: Record<string, Uint8Array> = {};
+  for (const { M, N, K, seed } of input.shapes) {
+    const inp = device.tensor('inp', [M, K], 'f32', randomF32(M * K, seed, 3));
+    const weight = device.tensor('weight', [N, K], 'f32', randomF32(N * K, seed + 1, 0.5));
+    const bias = device.tensor('bias', [N], 'f32', randomF32(N, seed + 2));
+    const out = device.tensor('out', [M, N]);
+    const rec = device.recorder('matmul.cross');
+    matmulForward(rec, out, inp, weight, bias);
+    await rec.submit();
+    const got = await device.read(out);
+    outputs[`${M}x${N}x${K}`] = new Uint8Array(got.buffer);
+    for (const t of [inp, weight, bias, out]) device.release(t);
+  }
+  return outputs;
+}
