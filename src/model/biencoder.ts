@@ -9,7 +9,7 @@
 // When a tower's batch fits one chunk (every CPU-sized run, and most GPU runs) nothing is recomputed.
 import { ConfigError, FormatError, LimitError } from '../errors.js';
 import type { Device } from '../gpu/device.js';
-import type { Recorder } from '../gpu/recorder.js';
+import type { ProfileEntry, Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
 import { adamwDecayMask, adamwUpdate } from '../ops/adamw.js';
 import { contrastiveBackward, contrastiveForward } from '../ops/contrastive.js';
@@ -361,15 +361,9 @@ export class BiEncoder {
     }
   }
 
-  /**
-   * One AdamW step on a batch: forward, contrastive loss over the B positives and W shared negatives,
-   * backward, clipping, update — one submit. Returns the batch loss (nats) when `readLoss`, else undefined
-   * (reading it back costs a GPU round trip, so trainers read it every k steps).
-   */
-  async trainStep(batch: TrainBatch, opt: OptimizerSettings, { readLoss = false }: { readLoss?: boolean } = {}): Promise<number | undefined> {
+  /** Records a whole training step: forward, backward, clipping and AdamW. */
+  private recordStep(rec: Recorder, opt: OptimizerSettings): TrainState {
     const { st, grads, m, v } = this.requireTraining();
-    this.writeBatch(st, batch);
-    const rec = this.device.recorder('train.step');
     this.recordLoss(rec, st, grads, true);
     this.step++;
     const clip = opt.maxGradNorm > 0 && Number.isFinite(opt.maxGradNorm);
@@ -379,9 +373,33 @@ export class BiEncoder {
     if (opt.beta2 !== undefined) adam.beta2 = opt.beta2;
     if (opt.epsilon !== undefined) adam.epsilon = opt.epsilon;
     adamwUpdate(rec, this.params, m, v, grads, clip ? st.clipScale : st.noClip, adam);
+    return st;
+  }
+
+  /**
+   * One AdamW step on a batch: forward, contrastive loss over the B positives and W shared negatives,
+   * backward, clipping, update — one submit. Returns the batch loss (nats) when `readLoss`, else undefined
+   * (reading it back costs a GPU round trip, so trainers read it every k steps).
+   */
+  async trainStep(batch: TrainBatch, opt: OptimizerSettings, { readLoss = false }: { readLoss?: boolean } = {}): Promise<number | undefined> {
+    this.writeBatch(this.requireTraining().st, batch);
+    const rec = this.device.recorder('train.step');
+    const st = this.recordStep(rec, opt);
     const lossBytes = readLoss ? rec.read(st.loss) : null;
     await rec.submit();
     return lossBytes === null ? undefined : new Float32Array(await lossBytes)[0]!;
+  }
+
+  /**
+   * trainStep with each dispatch timed (one compute pass per dispatch, timestamp queries): where a step's
+   * GPU time goes, for benchmarks. The step is applied like any other. Empty without timestamp-query.
+   */
+  async profileStep(batch: TrainBatch, opt: OptimizerSettings): Promise<ProfileEntry[]> {
+    this.writeBatch(this.requireTraining().st, batch);
+    const rec = this.device.recorder('train.step', { profile: true });
+    this.recordStep(rec, opt);
+    await rec.submit();
+    return (await rec.profile) ?? [];
   }
 
   /** The mean contrastive loss of a batch under the current parameters (no update). */
