@@ -23,7 +23,9 @@ const ALLOWED: Record<string, string[]> = {
   eval: ['model', 'data', 'tokenizer', 'ops', 'gpu', 'util', 'errors'],
   scaling: ['util', 'errors'],
   report: ['scaling', 'util', 'errors'],
-  sweep: ['train', 'eval', 'model', 'data', 'tokenizer', 'scaling', 'gpu', 'util', 'errors'],
+  // Annotation methods turn a corpus into training pairs: text and data only, no GPU.
+  annotate: ['data', 'tokenizer', 'util', 'errors'],
+  sweep: ['train', 'eval', 'model', 'data', 'tokenizer', 'annotate', 'scaling', 'gpu', 'util', 'errors'],
   io: ['util', 'errors'],
   // Benchmarks are CLI subcommands (densescale bench <name>) and parse their flags with cli/args.
   bench: ['gpu', 'ops', 'ref', 'model', 'train', 'eval', 'data', 'tokenizer', 'wasm', 'platform', 'scaling', 'util', 'errors', 'io', 'cli'],
