@@ -16,7 +16,7 @@ import {
   type ContrastiveEntropyResult,
   type PassageEmbedder,
 } from './entropy.js';
-import { metricsOfRetrieval, rankedQueries, retrieveTopK, type TopkRetrieval } from './ranking.js';
+import { checkTopK, metricsOfRetrieval, rankedQueries, retrieveTopK, type TopkRetrieval } from './ranking.js';
 
 /** Corpus embeddings kept on the CPU for contrastive entropy up to this size; beyond it passages are re-embedded. */
 const CORPUS_TABLE_BYTES = 512 * 1024 * 1024;
@@ -56,6 +56,7 @@ export interface Evaluation {
  * console.log(result.contrastiveEntropy, result['ndcg@10'], result['recall@1000']);
  */
 export async function evaluate(model: BiEncoder, tokenizer: Tokenizer, data: RetrievalData, options: EvaluateOptions = {}): Promise<Evaluation> {
+  const k = checkTopK(options.k ?? 1000);
   const plan = planEntropy(model, data, options);
   const ranked = rankedQueries(data, plan.split);
   const all = new Int32Array(ranked.length + plan.query.length);
@@ -67,7 +68,7 @@ export async function evaluate(model: BiEncoder, tokenizer: Tokenizer, data: Ret
   const keep = data.passageCount * D * 4 <= CORPUS_TABLE_BYTES;
   const corpus = keep ? new Float32Array(data.passageCount * D) : null;
   const retrieval = await retrieveTopK(model, tokenizer, data, ranked, queryTable, {
-    k: options.k ?? 1000,
+    k,
     passageLength: plan.passageLength,
     ...(options.corpusWindow === undefined ? {} : { corpusWindow: options.corpusWindow }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),

@@ -39,6 +39,12 @@ export interface RetrieveOptions {
   onCorpusWindow?: (first: number, embeddings: Float32Array) => void;
 }
 
+/** @internal Validates the number of results per query. */
+export function checkTopK(k: number): number {
+  if (!(Number.isInteger(k) && k >= 1 && k <= TOPK_MAX_K)) throw new ConfigError(`must be an integer in [1, ${TOPK_MAX_K}], got ${k}`, 'k');
+  return k;
+}
+
 /**
  * The queries of a split worth ranking: those with at least one relevant (grade > 0) judgement,
  * ascending. Queries with none do not count in trec_eval's means.
@@ -59,9 +65,7 @@ export function rankedQueries(data: RetrievalData, split: string): Int32Array {
 export async function retrieveTopK(model: BiEncoder, tokenizer: Tokenizer, data: RetrievalData, queries: Int32Array, queryTable: QueryTable, options: RetrieveOptions): Promise<TopkRetrieval> {
   const device = model.device;
   const D = model.embeddingSize;
-  const kWanted = options.k ?? 1000;
-  if (!(Number.isInteger(kWanted) && kWanted >= 1 && kWanted <= TOPK_MAX_K)) throw new ConfigError(`must be an integer in [1, ${TOPK_MAX_K}], got ${kWanted}`, 'k');
-  const k = Math.min(kWanted, data.passageCount);
+  const k = Math.min(checkTopK(options.k ?? 1000), data.passageCount);
   const Q = queries.length;
   const indices = new Uint32Array(Q * k);
   const scores = new Float32Array(Q * k);

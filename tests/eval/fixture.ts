@@ -23,15 +23,15 @@ export interface FixtureRecords {
 }
 
 /**
- * `passages` passages of 3–30 words (some with titles), `queries` queries of 2–8 words. Queries are
- * split train/test by index parity; each has one or two relevant passages (grade 1 or 2; queries may
- * share one) and now and then a judged non-relevant one (grade 0).
+ * `passages` passages of 3–30 words (some with titles) and `queries` queries of 3–7 words, split
+ * train/test by index parity. Each query has one or two relevant passages (grade 1 or 2; queries may
+ * share one), the first of which it quotes, and now and then a judged non-relevant one (grade 0).
  */
 export function fixtureRecords(seed: number, passages = 40, queries = 24): FixtureRecords {
   const r = mulberry32(seed);
   const sentence = (min: number, max: number) => Array.from({ length: min + Math.floor(r() * (max - min + 1)) }, () => WORDS[Math.floor(r() * WORDS.length)]!).join(' ');
   const ps = Array.from({ length: passages }, (_, i) => ({ id: `p${i}`, text: sentence(3, 30), ...(i % 5 === 0 ? { title: sentence(1, 3) } : {}) }));
-  const qs = Array.from({ length: queries }, (_, i) => ({ id: `q${i}`, text: sentence(2, 8) }));
+  const qs: FixtureRecords['queries'] = [];
   const qrels: FixtureRecords['qrels'] = { train: [], test: [] };
   for (let i = 0; i < queries; i++) {
     const split = i % 2 === 0 ? 'train' : 'test';
@@ -41,11 +41,16 @@ export function fixtureRecords(seed: number, passages = 40, queries = 24): Fixtu
       do p = Math.floor(r() * passages);
       while (used.has(p));
       used.add(p);
-      return `p${p}`;
+      return p;
     };
-    qrels[split]!.push({ queryId: `q${i}`, passageId: pick(), score: r() < 0.3 ? 2 : 1 });
-    if (r() < 0.4) qrels[split]!.push({ queryId: `q${i}`, passageId: pick(), score: 1 });
-    if (r() < 0.3) qrels[split]!.push({ queryId: `q${i}`, passageId: pick(), score: 0 });
+    // Like SQuAD questions, a query reuses words of its first relevant passage, so a model can find it.
+    const first = pick();
+    const words = ps[first]!.text.split(' ');
+    const start = Math.floor(r() * words.length);
+    qs.push({ id: `q${i}`, text: [...words.slice(start, start + 2 + Math.floor(r() * 4)), sentence(1, 2)].join(' ') });
+    qrels[split]!.push({ queryId: `q${i}`, passageId: `p${first}`, score: r() < 0.3 ? 2 : 1 });
+    if (r() < 0.4) qrels[split]!.push({ queryId: `q${i}`, passageId: `p${pick()}`, score: 1 });
+    if (r() < 0.3) qrels[split]!.push({ queryId: `q${i}`, passageId: `p${pick()}`, score: 0 });
   }
   return { passages: ps, queries: qs, qrels };
 }
