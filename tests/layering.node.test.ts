@@ -28,7 +28,7 @@ const ALLOWED: Record<string, string[]> = {
   sweep: ['train', 'eval', 'model', 'data', 'tokenizer', 'annotate', 'scaling', 'gpu', 'util', 'errors'],
   io: ['util', 'errors'],
   // Benchmarks are CLI subcommands (densescale bench <name>) and parse their flags with cli/args.
-  bench: ['gpu', 'ops', 'ref', 'model', 'train', 'eval', 'data', 'tokenizer', 'wasm', 'platform', 'scaling', 'util', 'errors', 'io', 'cli'],
+  bench: ['gpu', 'ops', 'ref', 'model', 'train', 'eval', 'data', 'tokenizer', 'wasm', 'platform', 'scaling', 'sweep', 'util', 'errors', 'io', 'cli'],
   cli: ['*'],
 };
 // Modules that may use Node built-ins; everything else must run in a browser.

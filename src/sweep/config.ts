@@ -2,11 +2,11 @@
 // `data` and `tokenizer` sections), validated field by field so that a mistake is reported with its
 // path, e.g. `grid.preset[2]: unknown preset "x"`, before anything trains.
 import { ConfigError } from '../errors.js';
-import { modelConfig, presets, type BiEncoderConfig } from '../model/config.js';
+import { modelConfig, presets, type BiEncoderConfig, type PresetShape } from '../model/config.js';
 
 /** One cross product of runs: every preset × every D × every method × every seed. */
 export interface SweepGrid {
-  /** Model presets (`presets` of model/config.ts: cpu-1…cpu-7, tiny…base, bert-L{2..12}-H{128..768}). */
+  /** Model presets (`presets` of model/config.ts: cpu-1…cpu-7, tiny…base, bert-L{2..12}-H{128..768}) or names from `shapes`. */
   preset: string[];
   /** D: training pairs, a prefix of the seeded shuffle of the annotated pairs. */
   pairs: number[];
@@ -26,6 +26,8 @@ export interface ValidationSettings {
   negatives: number;
   /** Negatives come from a seeded sample of this many corpus passages, shared by all pairs. */
   pool: number;
+  /** Stop after this many evaluations in a row without improvement (default: never stop early). */
+  patience?: number;
 }
 
 export interface TrainSettings {
@@ -74,6 +76,8 @@ export type ModelOverrides = Partial<
 
 export interface SweepConfig {
   name: string;
+  /** Model shapes of this sweep by name, besides the built-in presets (which they may not shadow). */
+  shapes: Record<string, PresetShape>;
   grid: SweepGrid[];
   model: ModelOverrides;
   train: TrainSettings;
@@ -129,13 +133,28 @@ function optional<T>(o: Json, key: string, path: string, read: (v: unknown, p: s
   return o[key] === undefined ? fallback : read(o[key], path === '' ? key : `${path}.${key}`);
 }
 
-function presetName(v: unknown, path: string): string {
-  const name = string(v, path);
-  if (presets[name] === undefined) throw new ConfigError(`unknown preset "${name}" (have: ${Object.keys(presets).join(', ')})`, path);
-  return name;
+function shapes(v: unknown, path: string): Record<string, PresetShape> {
+  const o = object(v, path);
+  const out: Record<string, PresetShape> = {};
+  for (const [name, value] of Object.entries(o)) {
+    const p = `${path}.${name}`;
+    if (presets[name] !== undefined) throw new ConfigError(`"${name}" is a built-in preset; give the shape another name`, p);
+    const s = object(value, p);
+    onlyKeys(s, p, ['layers', 'hidden', 'heads']);
+    const shape = { layers: integer(s.layers, `${p}.layers`, 1), hidden: integer(s.hidden, `${p}.hidden`, 4), heads: integer(s.heads, `${p}.heads`, 1) };
+    if (shape.hidden % shape.heads !== 0) throw new ConfigError(`hidden ${shape.hidden} is not divisible by heads ${shape.heads}`, `${p}.heads`);
+    if (shape.hidden % 4 !== 0) throw new ConfigError(`must be a multiple of 4 (vec4 kernels), got ${shape.hidden}`, `${p}.hidden`);
+    out[name] = shape;
+  }
+  return out;
 }
 
-function grid(v: unknown, path: string, methods: readonly string[]): SweepGrid {
+function grid(v: unknown, path: string, methods: readonly string[], known: Readonly<Record<string, PresetShape>>): SweepGrid {
+  const presetName = (x: unknown, p: string): string => {
+    const name = string(x, p);
+    if (known[name] === undefined) throw new ConfigError(`unknown preset "${name}" (have: ${Object.keys(known).join(', ')})`, p);
+    return name;
+  };
   const o = object(v, path);
   onlyKeys(o, path, ['preset', 'pairs', 'method', 'seed']);
   const method = (x: unknown, p: string) => {
@@ -174,7 +193,7 @@ function learningRate(v: unknown, path: string, presetNames: ReadonlySet<string>
   if (!isObject(v)) return positive(v, path);
   const out: Record<string, number> = {};
   for (const [k, x] of Object.entries(v)) {
-    if (k !== '*' && presets[k] === undefined) throw new ConfigError(`unknown preset "${k}" (use "*" for the default)`, `${path}.${k}`);
+    if (k !== '*' && !presetNames.has(k)) throw new ConfigError(`preset "${k}" is not in the grid (use "*" for the default)`, `${path}.${k}`);
     out[k] = positive(x, `${path}.${k}`);
   }
   for (const p of presetNames) {
@@ -185,13 +204,16 @@ function learningRate(v: unknown, path: string, presetNames: ReadonlySet<string>
 
 function validation(v: unknown, path: string): ValidationSettings {
   const o = object(v, path);
-  onlyKeys(o, path, ['pairs', 'every', 'negatives', 'pool']);
-  return {
+  onlyKeys(o, path, ['pairs', 'every', 'negatives', 'pool', 'patience']);
+  const out: ValidationSettings = {
     pairs: integer(o.pairs, `${path}.pairs`, 1),
     every: integer(o.every, `${path}.every`, 1),
     negatives: integer(o.negatives, `${path}.negatives`, 1),
     pool: integer(o.pool, `${path}.pool`, 1),
   };
+  if (out.pool < out.negatives) throw new ConfigError(`a pool of ${out.pool} passages cannot give ${out.negatives} distinct negatives`, `${path}.pool`);
+  if (o.patience !== undefined) out.patience = integer(o.patience, `${path}.patience`, 1);
+  return out;
 }
 
 function train(v: unknown, path: string, presetNames: ReadonlySet<string>): TrainSettings {
@@ -252,11 +274,14 @@ export interface ValidateOptions {
  */
 export function validateSweepConfig(value: unknown, options: ValidateOptions): SweepConfig {
   const o = object(value, 'config');
-  onlyKeys(o, '', ['name', 'grid', 'model', 'train', 'eval', 'trainSplit', 'subsetSeed', ...(options.ignore ?? [])]);
-  const grids = Array.isArray(o.grid) ? list(o.grid, 'grid', (g, p) => grid(g, p, options.methods)) : [grid(o.grid, 'grid', options.methods)];
+  onlyKeys(o, '', ['name', 'shapes', 'grid', 'model', 'train', 'eval', 'trainSplit', 'subsetSeed', ...(options.ignore ?? [])]);
+  const custom = optional(o, 'shapes', '', shapes, {});
+  const known = { ...presets, ...custom };
+  const grids = Array.isArray(o.grid) ? list(o.grid, 'grid', (g, p) => grid(g, p, options.methods, known)) : [grid(o.grid, 'grid', options.methods, known)];
   const presetNames = new Set(grids.flatMap((g) => g.preset));
   const config: SweepConfig = {
     name: optional(o, 'name', '', string, 'sweep'),
+    shapes: custom,
     grid: grids,
     model: optional(o, 'model', '', modelOverrides, {}),
     train: train(o.train, 'train', presetNames),

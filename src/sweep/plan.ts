@@ -82,7 +82,7 @@ export async function planRuns(config: SweepConfig, context: PlanContext): Promi
     for (const [i, preset] of grid.preset.entries()) {
       let model: BiEncoderConfig;
       try {
-        model = modelConfig(preset, { vocabSize: context.vocabSize, ...config.model });
+        model = modelConfig(config.shapes[preset] ?? preset, { vocabSize: context.vocabSize, ...config.model });
       } catch (e) {
         if (e instanceof ConfigError) throw new ConfigError(`preset "${preset}" with the model settings: ${e.message}`, `grid[${g}].preset[${i}]`);
         throw e;

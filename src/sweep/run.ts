@@ -34,6 +34,10 @@ export interface RunState {
   trainLoss: { step: number; loss: number }[];
   /** Training and validation time spent so far, over every session of this run. */
   trainMs: number;
+  /** The part of trainMs spent on validation. */
+  validationMs?: number;
+  /** Set when validation stopped the run before its last step (patience ran out). */
+  stoppedEarly?: boolean;
 }
 
 /**
@@ -66,13 +70,16 @@ export interface SweepRow {
   rankingCorpus?: number;
   /** Test pairs behind `loss`, per repeat. */
   evalPairs: number;
+  /** Steps trained (fewer than spec.train.steps when validation stopped the run early). */
   steps: number;
   /** The step whose parameters were evaluated (the best validation step, or the last). */
   bestStep: number;
   validation: { step: number; loss: number }[];
   trainLoss: { step: number; loss: number }[];
   wallMs: number;
+  /** Training time, validation included (validationMs of it). */
   trainMs: number;
+  validationMs: number;
   evalMs: number;
   /** The adapter that ran it: vendor/architecture and device name. */
   adapter: string;
@@ -142,9 +149,14 @@ export async function runSweepRun(run: PlannedRun, env: RunEnvironment, hooks: R
     const checkpointEvery = hooks.checkpointEvery ?? 50;
     const validation = t.validation;
     let sessionStart = now();
-    const batches = dataset.batches({ ...shape, seed: spec.seed, tokenizer: env.tokenizer, startStep: state.step, steps: t.steps });
+    // A run that validation stopped early is resumed straight into its evaluation.
+    const batches = dataset.batches({ ...shape, seed: spec.seed, tokenizer: env.tokenizer, startStep: state.step, steps: state.stoppedEarly ? state.step : t.steps });
     for (const batch of batches) {
-      if (hooks.signal?.aborted) throw new AbortError(`run ${run.id} aborted at step ${state.step}`);
+      if (hooks.signal?.aborted) {
+        // Keep every finished step: the rerun resumes exactly here.
+        await save();
+        throw new AbortError(`run ${run.id} aborted at step ${state.step}`);
+      }
       const step = batch.step + 1;
       const readLoss = step % LOSS_EVERY === 0 || step === t.steps;
       const opt = { learningRate: learningRate(batch.step, t.learningRate, t.warmup, t.steps), weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm };
@@ -157,6 +169,7 @@ export async function runSweepRun(run: PlannedRun, env: RunEnvironment, hooks: R
       let validationLoss: number | undefined;
       let improved = false;
       if (validation !== undefined && env.validationSet !== null && (step % validation.every === 0 || step === t.steps)) {
+        const validationStart = now();
         const ce = await contrastiveEntropy(model, env.tokenizer, env.validationSet, {
           split: EVAL_SET_SPLIT,
           negatives: validation.negatives,
@@ -171,14 +184,19 @@ export async function runSweepRun(run: PlannedRun, env: RunEnvironment, hooks: R
           state.best = { step, loss: ce.nats, params: await model.readFlat('params') };
           improved = true;
         }
+        state.validationMs = (state.validationMs ?? 0) + (now() - validationStart);
       }
       const elapsed = now();
       state.trainMs += elapsed - sessionStart;
       sessionStart = elapsed;
-      if (step < t.steps && (step % checkpointEvery === 0 || improved)) await save();
+      const stale = validation?.patience !== undefined && state.best !== null && state.validation.length - 1 - state.validation.findIndex((v) => v.step === state.best!.step) >= validation.patience;
+      if (stale) state.stoppedEarly = true;
+      if (step < t.steps && !stale && (step % checkpointEvery === 0 || improved)) await save();
       hooks.onStep?.({ step, steps: t.steps, ...(loss === undefined ? {} : { loss }), ...(validationLoss === undefined ? {} : { validation: validationLoss }) });
+      if (stale) break;
     }
     state.trainMs += now() - sessionStart;
+    if (state.stoppedEarly) await save();
     if (state.best !== null) model.writeFlat('params', state.best.params);
 
     const evalStart = now();
@@ -213,6 +231,7 @@ export async function runSweepRun(run: PlannedRun, env: RunEnvironment, hooks: R
       trainLoss: state.trainLoss,
       wallMs: state.trainMs + (finished - evalStart),
       trainMs: state.trainMs,
+      validationMs: state.validationMs ?? 0,
       evalMs: finished - evalStart,
       adapter: adapterName(env.device),
       finishedAt: new Date().toISOString(),

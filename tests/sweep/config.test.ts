@@ -34,6 +34,7 @@ describe('validateSweepConfig', () => {
     expect(c.eval).toEqual({ split: 'test', negatives: 256, repeats: 10, seed: 1, queryLength: 8, passageLength: 16, ranking: false });
     expect(c.train).toMatchObject({ warmup: 0, weightDecay: 0.01, maxGradNorm: 1 });
     expect(c.subsetSeed).toBe(521);
+    expect(c.shapes).toEqual({});
     expect(c.trainSplit).toBe('train');
   });
 
@@ -49,7 +50,10 @@ describe('validateSweepConfig', () => {
     fails((c) => delete c.train.steps, 'train.steps: expected an integer ≥ 1, got nothing');
     fails((c) => (c.train.learningRate = -1), 'train.learningRate: expected a positive number');
     fails((c) => (c.train.learningRate = { 'cpu-1': 1e-3 }), 'train.learningRate: no learning rate for preset "cpu-2"');
-    fails((c) => (c.train.learningRate = { '*': 1e-3, 'cpu-9': 1 }), 'train.learningRate.cpu-9: unknown preset');
+    fails((c) => (c.train.learningRate = { '*': 1e-3, 'cpu-3': 1 }), 'train.learningRate.cpu-3: preset "cpu-3" is not in the grid');
+    fails((c) => (c.shapes = { 'cpu-1': { layers: 1, hidden: 8, heads: 1 } }), 'shapes.cpu-1: "cpu-1" is a built-in preset');
+    fails((c) => (c.shapes = { w: { layers: 1, hidden: 12, heads: 5 } }), 'shapes.w.heads: hidden 12 is not divisible by heads 5');
+    fails((c) => (c.shapes = { w: { layers: 1, hidden: 6, heads: 1 } }), 'shapes.w.hidden: must be a multiple of 4');
     fails((c) => (c.train.warmup = 11), 'train.warmup: warmup 11 exceeds steps 10');
     fails((c) => (c.train.validation = { pairs: 5, every: 0, negatives: 2, pool: 4 }), 'train.validation.every');
     fails((c) => (c.eval.pool = 3), 'eval.pool: a pool of 3 passages cannot give 256 distinct negatives');
@@ -82,6 +86,15 @@ describe('planRuns', () => {
     expect(runs[2]!.params).toBe(paramCount(modelConfig('cpu-2', { vocabSize: 100 }), { nonEmbedding: true }));
     expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
     for (const r of runs) expect(r.id).toBe(await runId(r.spec));
+  });
+
+  it('resolves custom shapes, whose definition is part of the run id', async () => {
+    const shaped = (hidden: number) => validateSweepConfig({ ...BASE, shapes: { w: { layers: 1, hidden, heads: 2 } }, grid: { preset: ['w'], pairs: [100] } }, METHODS);
+    const [a] = await planRuns(shaped(16), CONTEXT);
+    const [b] = await planRuns(shaped(24), CONTEXT);
+    expect(a!.spec.model).toMatchObject({ layers: 1, hidden: 16, heads: 2, intermediate: 64 });
+    expect(a!.params).toBe(paramCount(modelConfig({ layers: 1, hidden: 16, heads: 2 }, { vocabSize: 100 }), { nonEmbedding: true }));
+    expect(a!.id).not.toBe(b!.id);
   });
 
   it('gives the same ids whatever the key order, and new ids when a result-deciding input changes', async () => {

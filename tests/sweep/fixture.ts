@@ -11,8 +11,13 @@ import { mulberry32 } from '../helpers/rand.js';
 
 const WORDS = 'red green blue cat dog bird tree river stone house cloud fire water light dark small large fast slow old new warm cold'.split(' ');
 
-export async function microTask(): Promise<{ data: RetrievalData; tokenizer: Tokenizer }> {
-  await loadWasm();
+export interface MicroRecords {
+  passages: { id: string; text: string }[];
+  queries: { id: string; text: string }[];
+  qrels: Record<'train' | 'test', { queryId: string; passageId: string }[]>;
+}
+
+export function microRecords(): MicroRecords {
   const r = mulberry32(17);
   const pick = () => WORDS[Math.floor(r() * WORDS.length)]!;
   const sentence = (n: number) => Array.from({ length: n }, pick).join(' ');
@@ -23,9 +28,15 @@ export async function microTask(): Promise<{ data: RetrievalData; tokenizer: Tok
   });
   const test = Array.from({ length: 20 }, (_, i) => ({ queryId: `q${i}`, passageId: `p${i}` }));
   const train = Array.from({ length: 90 }, (_, i) => ({ queryId: `q${20 + i}`, passageId: `p${20 + i}` }));
-  const data = RetrievalData.fromRecords({ passages, queries, qrels: { train, test } });
-  const vocab = await trainWordPieceVocab([...passages.map((p) => p.text), ...queries.map((q) => q.text)], { vocabSize: 80 });
-  return { data, tokenizer: await Tokenizer.fromVocab(vocab) };
+  return { passages, queries, qrels: { train, test } };
+}
+
+export async function microTask(): Promise<{ data: RetrievalData; tokenizer: Tokenizer; vocab: string }> {
+  await loadWasm();
+  const records = microRecords();
+  const data = RetrievalData.fromRecords(records);
+  const vocab = await trainWordPieceVocab([...records.passages.map((p) => p.text), ...records.queries.map((q) => q.text)], { vocabSize: 80 });
+  return { data, tokenizer: await Tokenizer.fromVocab(vocab), vocab };
 }
 
 /** Two presets × two sizes of human pairs, plus ICT at one size; 6 steps each. */

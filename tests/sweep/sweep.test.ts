@@ -11,7 +11,8 @@ import type { SweepProgress } from '../../src/sweep/progress.js';
 import { testDevice } from '../helpers/device.js';
 import { microConfig, microTask } from './fixture.js';
 
-const task = await microTask();
+const { data: microData, tokenizer: microTokenizer } = await microTask();
+const task = { data: microData, tokenizer: microTokenizer };
 
 function memoryStores(): { stores: Map<string, RunState>; factory: (id: string) => RunCheckpointStore; saves: string[] } {
   const stores = new Map<string, RunState>();

@@ -1,0 +1,124 @@
+// densescale bench reproduce: the paper's model-size and data-size laws on real annotated data, fitted
+// and set beside the paper's values. Datasets (../shared/data, BEIR layout):
+//   squad  SQuAD 1.1 dev recast as passage retrieval (English; 2,067 passages, 8,595 train / 1,975 test
+//          pairs, split by article), the canonical bert-base-uncased vocab (30,522, the paper's English vocab);
+//   cmrc   CMRC 2018 (Chinese; 1,104 passages, 3,219 train / 1,002 test pairs), the canonical
+//          bert-base-chinese vocab (21,128; every CJK character a token, as in the paper's T2Ranking BERT).
+// Each dataset is a law sweep (src/sweep/demo.ts) whose files go to <out>/<dataset>/ (runs.jsonl,
+// checkpoints, fit.json, report.html), so an interrupted bench resumes. Evaluation is the paper's: the
+// whole test split, W = 256 negatives from the whole corpus minus test positives, R = 10 repeats, plus
+// ranking metrics over the whole corpus. One JSON line per run and per fitted law.
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from '../cli/args.js';
+import { fitLines, runLawSweep } from '../cli/demo.js';
+import { loadRetrievalData } from '../data/load.js';
+import { nodeSource } from '../data/node.js';
+import { fitSummary } from '../scaling/fit.js';
+import { formatLaw } from '../scaling/laws.js';
+import { demoScale, lawSweepPlan, type LawGrid } from '../sweep/demo.js';
+import { Tokenizer } from '../tokenizer/tokenizer.js';
+import { adapterTag, type BenchContext } from './common.js';
+
+export const summary = 'scaling laws on real data (SQuAD 1.1 dev retrieval, CMRC 2018) vs the paper: [--dataset squad|cmrc] [--out DIR]';
+
+interface Dataset {
+  dir: string;
+  vocab: string;
+  title: string;
+  /** Training pairs held out for validation. */
+  validationPairs: number;
+}
+
+const DATASETS: Record<string, Dataset> = {
+  squad: { dir: 'squad11-dev-retrieval', vocab: 'bert-base-uncased-vocab', title: 'SQuAD 1.1 dev retrieval (English)', validationPairs: 500 },
+  cmrc: { dir: 'cmrc2018', vocab: 'bert-base-chinese-vocab', title: 'CMRC 2018 retrieval (Chinese)', validationPairs: 300 },
+};
+
+/** The paper's fits (PAPER.md): v1 Tables 1 and 2. */
+const PAPER = {
+  model: { 'MS MARCO': { alpha: 0.46, r2: 0.99 }, T2Ranking: { alpha: 0.53, r2: 0.999 } },
+  data: { 'MS MARCO': { beta: 0.19, r2: 0.971 }, T2Ranking: { beta: 0.5, r2: 0.991 } },
+};
+
+/**
+ * CPU grids (lavapipe): one-layer widths 8…48 as in the WordNet demo, passages truncated to 128 tokens
+ * (SQuAD median 152, CMRC median 441 characters), in-batch negatives. The model sweep trains on every
+ * training pair left after the validation hold-out; the data sweep on the widest model.
+ */
+function grid(name: string, scale: 'quick' | 'cpu' | 'gpu', trainPairs: number): LawGrid {
+  const cpu: LawGrid = {
+    widths: [8, 16, 24, 32, 48],
+    dataWidth: 48,
+    layers: 1,
+    headDim: 8,
+    steps: name === 'squad' ? 250 : 200,
+    batchSize: 32,
+    negatives: 0,
+    queryLength: 32,
+    passageLength: 128,
+    modelPairs: name === 'squad' ? 8000 : trainPairs,
+    fractions: [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1],
+    learningRateScale: 0.25,
+    validation: { pairs: DATASETS[name]!.validationPairs, every: 10, negatives: 64, pool: 4096, patience: 4 },
+    eval: { negatives: 256, repeats: 10, ranking: true, queryLength: 32, passageLength: 128 },
+    vocabSize: 0,
+  };
+  if (scale === 'quick') return { ...cpu, widths: [8, 12, 16, 24, 32], dataWidth: 32, steps: 60, modelPairs: Math.min(cpu.modelPairs!, 60 * 32), eval: { ...cpu.eval, repeats: 2 } };
+  if (scale === 'gpu') return { ...cpu, widths: [64, 96, 128, 192, 256], dataWidth: 256, layers: 2, headDim: 32, steps: 2000, batchSize: 64, negatives: 128, passageLength: 256, modelPairs: trainPairs, eval: { ...cpu.eval, passageLength: 256 }, validation: { ...cpu.validation, every: 100 } };
+  return cpu;
+}
+
+function sharedDataRoot(): string {
+  // dist/bench/reproduce.js → the repository → its sibling shared/data
+  return process.env.DENSESCALE_SHARED_DATA ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'data');
+}
+
+export async function run(ctx: BenchContext): Promise<void> {
+  const { values } = parse(ctx.args, { dataset: { type: 'string' }, out: { type: 'string' } });
+  const names = values.dataset === undefined || values.dataset === 'all' ? Object.keys(DATASETS) : [values.dataset as string];
+  const outRoot = resolve((values.out as string | undefined) ?? join('dist', 'reproduce'));
+  const device = await ctx.device();
+  const adapter = adapterTag(device);
+  for (const name of names) {
+    const ds = DATASETS[name];
+    if (ds === undefined) throw new Error(`unknown dataset "${name}" (have: ${Object.keys(DATASETS).join(', ')})`);
+    const root = sharedDataRoot();
+    const data = await loadRetrievalData(nodeSource(join(root, ds.dir)));
+    const tokenizer = await Tokenizer.fromVocab(readFileSync(join(root, ds.vocab, 'vocab.txt'), 'utf8'));
+    const trainPairs = data.positives('train').query.length - ds.validationPairs;
+    const scale = demoScale(device.info, ctx.quick);
+    const plan = lawSweepPlan(grid(name, scale, trainPairs), scale, `${ds.title}, ${scale} grid`);
+    const out = join(outRoot, `${name}-${scale}`);
+    const started = performance.now();
+    const { rows, fits, report } = await runLawSweep({
+      device,
+      data,
+      tokenizer,
+      plan,
+      out,
+      title: `densescale: scaling laws on ${ds.title} (${scale} grid)`,
+      bootstrap: 200,
+      log: (line) => void process.stderr.write(`${name}: ${line}\n`),
+    });
+    for (const r of rows) {
+      ctx.emit({ bench: 'reproduce', dataset: name, kind: 'run', id: r.id, preset: r.preset, params: r.params, pairs: r.pairs, loss: r.loss, steps: r.steps, bestStep: r.bestStep, wallMs: Math.round(r.wallMs), metrics: r.metrics, adapter });
+    }
+    for (const law of ['model', 'data', 'joint'] as const) {
+      const fit = fits[law];
+      ctx.emit({
+        bench: 'reproduce',
+        dataset: name,
+        kind: 'law',
+        formula: formatLaw(fit),
+        ...fitSummary(fit),
+        ...(law === 'joint' ? {} : { paper: PAPER[law] }),
+        minutes: Number(((performance.now() - started) / 60000).toFixed(1)),
+        report,
+        adapter,
+      });
+    }
+    process.stderr.write(`${name}:\n${fitLines(fits).join('\n')}\n`);
+  }
+}

@@ -1,0 +1,78 @@
+// The demo's plan (≥ 5 model sizes and ≥ 5 data sizes on every scale, grids that validate, CPU adapters
+// get the CPU grid) and its fits: on rows drawn from a known joint law, fitDemo recovers the laws and
+// predicts the held-out largest run; too few runs is a clear error.
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { demoPlan, demoScale, fitDemo, type DemoScale } from '../../src/sweep/demo.js';
+import { planRuns } from '../../src/sweep/plan.js';
+import type { SweepRow } from '../../src/sweep/run.js';
+import { jointLoss } from '../scaling/synthetic.js';
+
+const CONTEXT = { dataset: 'wordnet', tokenizer: 'wp', vocabSize: 8192 };
+
+describe('demoPlan', () => {
+  for (const scale of ['quick', 'cpu', 'gpu'] as DemoScale[]) {
+    it(`${scale}: at least 5 model sizes and 5 data sizes, every run making at least 4 passes over its data`, async () => {
+      const plan = demoPlan(scale);
+      const runs = await planRuns(plan.config, CONTEXT);
+      const model = plan.modelSweep.presets.map((p) => runs.find((r) => r.spec.preset === p && r.spec.pairs === plan.modelSweep.pairs)!);
+      expect(model.length).toBeGreaterThanOrEqual(5);
+      expect(model.every((r) => r !== undefined)).toBe(true);
+      const sizes = model.map((r) => r.params);
+      expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
+      expect(new Set(sizes).size).toBe(sizes.length);
+      expect(4 * plan.modelSweep.pairs).toBeLessThanOrEqual(plan.config.train.steps * plan.config.train.batchSize);
+      expect(Math.max(...plan.dataSweep.pairs)).toBe(plan.modelSweep.pairs);
+      expect(new Set(plan.dataSweep.pairs).size).toBeGreaterThanOrEqual(5);
+      expect(plan.modelSweep.presets).toContain(plan.dataSweep.preset);
+      expect(runs.length).toBe(plan.modelSweep.presets.length + plan.dataSweep.pairs.length - 1);
+      for (const r of runs) expect(r.spec.train.learningRate).toBeCloseTo(0.25 / r.spec.model.hidden, 3);
+      // WordNet has 43,708 training pairs; the validation hold-out must leave every D.
+      expect(Math.max(...runs.map((r) => r.spec.pairs))).toBeLessThanOrEqual(43_708 - (plan.config.train.validation?.pairs ?? 0));
+    });
+  }
+
+  it('gives CPU adapters the CPU grid and GPUs the GPU grid', () => {
+    expect(demoScale({ isFallbackAdapter: true, vendor: 'mesa', architecture: 'software' }, false)).toBe('cpu');
+    expect(demoScale({ isFallbackAdapter: false, vendor: 'mesa', architecture: 'software' }, false)).toBe('cpu');
+    expect(demoScale({ isFallbackAdapter: false, vendor: 'google', architecture: 'swiftshader' }, false)).toBe('cpu');
+    expect(demoScale({ isFallbackAdapter: false, vendor: 'nvidia', architecture: 'hopper' }, false)).toBe('gpu');
+    expect(demoScale({ isFallbackAdapter: false, vendor: 'nvidia', architecture: 'hopper' }, true)).toBe('quick');
+  });
+});
+
+describe('fitDemo', () => {
+  const LAW = { A: 2e3, alpha: 0.45, B: 300, beta: 0.8, delta: 1.2 };
+
+  async function rowsFromLaw(): Promise<{ rows: SweepRow[]; plan: ReturnType<typeof demoPlan> }> {
+    const plan = demoPlan('cpu');
+    const runs = await planRuns(plan.config, CONTEXT);
+    const rows = runs.map((r) => ({ id: r.id, preset: r.spec.preset, method: 'human', seed: 0, params: r.params, pairs: r.spec.pairs, loss: jointLoss(LAW, r.params, r.spec.pairs) }) as SweepRow);
+    // Rows of another sweep in the same file are ignored.
+    rows.push({ ...rows[0]!, id: 'other', method: 'ict', loss: 99 });
+    return { rows, plan };
+  }
+
+  it('recovers a known joint law and predicts the held-out largest run', async () => {
+    const { rows, plan } = await rowsFromLaw();
+    const fits = fitDemo(rows, plan, { bootstrap: 0 });
+    expect(fits.model.r2).toBeGreaterThan(0.999);
+    expect(fits.data.r2).toBeGreaterThan(0.999);
+    expect(fits.joint.r2).toBeGreaterThan(0.999);
+    for (const k of ['A', 'alpha', 'B', 'beta', 'delta'] as const) expect(fits.joint.params[k]! / LAW[k]).toBeCloseTo(1, 2);
+    const largest = [...rows.filter((r) => r.method === 'human')].sort((a, b) => b.params * b.pairs - a.params * a.pairs)[0]!;
+    expect(fits.heldOut).toEqual([largest.id]);
+    expect(fits.joint.heldOut!.points[0]).toMatchObject({ params: largest.params, pairs: largest.pairs });
+    expect(Math.abs(fits.joint.heldOut!.relErrors[0]!)).toBeLessThan(1e-3);
+    expect(fits.modelRuns).toHaveLength(plan.modelSweep.presets.length);
+    expect(fits.dataRuns).toHaveLength(plan.dataSweep.pairs.length);
+    expect(fits.jointRuns).toHaveLength(plan.modelSweep.presets.length + plan.dataSweep.pairs.length - 1);
+    expect(fits.jointRuns).not.toContain('other');
+  });
+
+  it('says which runs are missing', async () => {
+    const { rows, plan } = await rowsFromLaw();
+    expect(() => fitDemo(rows.slice(0, 3), plan)).toThrow(ConfigError);
+    expect(() => fitDemo(rows.slice(0, 3), plan)).toThrow(/0 model-sweep and 3 data-sweep runs found/);
+  });
+});
