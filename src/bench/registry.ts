@@ -6,4 +6,6 @@ export interface BenchModule {
   run(ctx: BenchContext): Promise<void>;
 }
 
-export const BENCHES: Record<string, () => Promise<BenchModule>> = {};
+export const BENCHES: Record<string, () => Promise<BenchModule>> = {
+  attention: () => import('./attention.js'),
+};
