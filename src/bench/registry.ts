@@ -13,5 +13,7 @@ export const BENCHES: Record<string, () => Promise<BenchModule>> = {
   nn: () => import('./nn.js'),
   optim: () => import('./optim.js'),
   matmul: () => import('./matmul.js'),
+  attention: () => import('./attention.js'),
+  eval: () => import('./eval.js'),
   reproduce: () => import('./reproduce.js'),
 };

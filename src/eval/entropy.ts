@@ -143,7 +143,7 @@ export async function embedQueryTable(model: BiEncoder, tokenizer: Tokenizer, da
   return { rowOf, embeddings };
 }
 
-/** Distinct values, ascending. */
+/** @internal Distinct values, ascending. */
 export function distinctSorted(values: Int32Array): Int32Array {
   const sorted = values.slice().sort();
   let n = 0;

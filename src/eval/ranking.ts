@@ -99,11 +99,8 @@ export async function retrieveTopK(model: BiEncoder, tokenizer: Tokenizer, data:
     }
     const workspace = tensor('rank.workspace', [groupRows * blockRows]);
     const corpus = tensor('rank.corpus', [window, D]);
-    const windows = embedWindows(model, tokenizer, data.passageCount, (j) => data.passageText(j), {
-      tower: 'passage',
-      maxLength: options.passageLength,
-      onProgress: (done, total) => options.onProgress?.({ phase: 'ranking', done, total }),
-    }, window);
+    const windows = embedWindows(model, tokenizer, data.passageCount, (j) => data.passageText(j), { tower: 'passage', maxLength: options.passageLength }, window);
+    const total = data.passageCount;
     for await (const w of windows) {
       options.onCorpusWindow?.(w.first, w.embeddings);
       const block = corpus.slice(0, [w.count, D]);
@@ -115,6 +112,8 @@ export async function retrieveTopK(model: BiEncoder, tokenizer: Tokenizer, data:
         topkForward(rec, g.scores, g.indices, workspace.slice(0, [g.rows * blockRows]), g.queries, block, { corpusOffset: w.first });
       }
       await rec.submit();
+      // The last window is reported once its results are back, so 'ranking' ends when the phase does.
+      if (w.first + w.count < total) options.onProgress?.({ phase: 'ranking', done: w.first + w.count, total });
     }
     const rec = device.recorder('rank.read');
     const reads = groups.map((g) => Promise.all([rec.read(g.scores), rec.read(g.indices)]));
@@ -125,6 +124,7 @@ export async function retrieveTopK(model: BiEncoder, tokenizer: Tokenizer, data:
       scores.set(new Float32Array(s), g.first * k);
       indices.set(new Uint32Array(ix), g.first * k);
     }
+    options.onProgress?.({ phase: 'ranking', done: total, total });
   } finally {
     for (const t of owned) device.release(t);
   }
