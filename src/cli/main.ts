@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   fit: () => import('./fit.js'),
   budget: () => import('./budget.js'),
   tokenize: () => import('./tokenize.js'),
+  train: () => import('./train.js'),
 };
 
 async function run(argv: string[]): Promise<number> {

@@ -1,0 +1,147 @@
+// Resume after kill -9, for real: `densescale train` runs as a child process (the CLI bundled from the
+// sources, with its stderr-filtering parent, as users run it) and is SIGKILLed — its whole process group,
+// so the worker dies mid-instruction — at several moments: during start-up, at random times, and while
+// a checkpoint directory is being written. Each time the same command is started again. The run must end
+// with files byte-identical to an uninterrupted run's: the exported model, and the checkpoint's weights,
+// AdamW moments and best-so-far weights.
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../helpers/rand.js';
+import { fixtureRecords } from './fixture.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const work = mkdtempSync(join(tmpdir(), 'densescale-resume-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function writeBeir(dir: string): void {
+  const r = fixtureRecords();
+  mkdirSync(join(dir, 'qrels'), { recursive: true });
+  writeFileSync(join(dir, 'corpus.jsonl'), r.passages.map((p) => JSON.stringify({ _id: p.id, title: '', text: p.text })).join('\n') + '\n');
+  writeFileSync(join(dir, 'queries.jsonl'), r.queries.map((q) => JSON.stringify({ _id: q.id, text: q.text })).join('\n') + '\n');
+  for (const [split, list] of Object.entries(r.qrels)) {
+    writeFileSync(join(dir, 'qrels', `${split}.tsv`), `query-id\tcorpus-id\tscore\n${list.map((x) => `${x.queryId}\t${x.passageId}\t1`).join('\n')}\n`);
+  }
+}
+
+async function bundleCli(): Promise<string> {
+  const outfile = join(ROOT, 'dist', 'train-test', 'cli.mjs');
+  await build({ entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')], bundle: true, format: 'esm', platform: 'node', external: ['webgpu'], outfile, logLevel: 'error' });
+  return outfile;
+}
+
+const STEPS = 36;
+const args = (data: string, out: string) => [
+  'train', '--data', data, '--model', 'cpu-1', '--out', out, '--steps', String(STEPS), '--batch', '4', '--negatives', '4',
+  '--query-length', '8', '--passage-length', '12', '--vocab-size', '100', '--lr', '3e-3', '--warmup', '3', '--seed', '7',
+  '--checkpoint-every', '2', '--eval-every', '8', '--eval-pairs', '6', '--eval-negatives', '8', '--log-every', '1', '--json',
+];
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** A checkpoint write was in progress (its temporary directory existed) when the kill landed. */
+  killedMidWrite: boolean;
+}
+
+/**
+ * Runs the CLI; `killWhen` decides when to SIGKILL its process group: after `ms` milliseconds, or as soon
+ * as the `n`-th checkpoint temporary directory appears in `out` (a checkpoint write has begun).
+ */
+function runCli(cli: string, argv: string[], out: string, killWhen: { ms: number } | { write: number } | null): Promise<Outcome> {
+  mkdirSync(out, { recursive: true });
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [cli, ...argv], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    let killed = false;
+    let killedMidWrite = false;
+    const kill = () => {
+      if (killed || child.exitCode !== null) return;
+      killed = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      killedMidWrite = readdirSync(out).some((n) => n.startsWith('.checkpoint.tmp-'));
+    };
+    let writes = 0;
+    const watcher = killWhen !== null && 'write' in killWhen
+      ? watch(out, (_event, name) => {
+          if (name?.startsWith('.checkpoint.tmp-') && readdirSync(out).includes(name) && ++writes === killWhen.write) kill();
+        })
+      : null;
+    const timer = killWhen !== null && 'ms' in killWhen ? setTimeout(kill, killWhen.ms) : null;
+    child.on('error', rej);
+    child.on('close', (code, signal) => {
+      watcher?.close();
+      if (timer !== null) clearTimeout(timer);
+      res({ code, signal, stdout, stderr, killedMidWrite });
+    });
+  });
+}
+
+function files(dir: string): Record<string, Buffer> {
+  return Object.fromEntries(readdirSync(dir).map((n) => [n, readFileSync(join(dir, n))]));
+}
+
+describe('densescale train resumes after kill -9', () => {
+  it('ends bit-identical to an uninterrupted run', async () => {
+    const data = join(work, 'data');
+    writeBeir(data);
+    const cli = await bundleCli();
+
+    const straightOut = join(work, 'straight');
+    const straight = await runCli(cli, args(data, straightOut), straightOut, null);
+    expect(straight.code, straight.stderr).toBe(0);
+    const reference = { model: files(join(straightOut, 'model')), checkpoint: files(join(straightOut, 'checkpoint')) };
+    expect(JSON.parse(straight.stdout)).toMatchObject({ steps: STEPS, resumedFrom: null, bestStep: expect.any(Number) });
+
+    const out = join(work, 'killed');
+    const r = mulberry32(Number(process.env.DENSESCALE_TEST_SEED ?? 20240));
+    // Start-up, a few random moments, and inside checkpoint writes (the 1st, 3rd, 5th… write of that process).
+    const plan: ({ ms: number } | { write: number })[] = [
+      { ms: 300 + Math.floor(r() * 700) },
+      { write: 1 + 2 * Math.floor(r() * 3) },
+      { ms: 1500 + Math.floor(r() * 2500) },
+      { write: 1 + 2 * Math.floor(r() * 3) },
+      { write: 2 },
+      { ms: 1500 + Math.floor(r() * 2500) },
+    ];
+    const log: string[] = [];
+    let midWrite = 0;
+    for (const when of plan) {
+      const o = await runCli(cli, args(data, out), out, when);
+      log.push(`${JSON.stringify(when)} → ${o.signal ?? `exit ${o.code}`}${o.killedMidWrite ? ' (mid-write)' : ''}`);
+      if (o.signal === null) {
+        expect(o.code, o.stderr).toBe(0); // finished before the kill: fine, nothing left to resume
+        break;
+      }
+      // Only a kill aimed at a write counts: there the temporary directory is this process's own.
+      if ('write' in when && o.killedMidWrite) midWrite++;
+    }
+    const last = await runCli(cli, args(data, out), out, null);
+    log.push(`final → exit ${last.code}`);
+    console.log(`resume after kill -9: ${log.join('; ')}`);
+    expect(last.code, last.stderr).toBe(0);
+    const result = JSON.parse(last.stdout) as { steps: number; resumedFrom: number | null };
+    expect(result.steps).toBe(STEPS);
+    expect(result.resumedFrom, 'the last start resumed from a checkpoint').toBeGreaterThan(0);
+    expect(midWrite, `kills that landed inside a checkpoint write (${log.join('; ')})`).toBeGreaterThan(0);
+
+    const got = { model: files(join(out, 'model')), checkpoint: files(join(out, 'checkpoint')) };
+    expect(Object.keys(got.model).sort()).toEqual(Object.keys(reference.model).sort());
+    for (const name of ['model.safetensors', 'config.json', 'vocab.txt']) expect(got.model[name]!.equals(reference.model[name]!), `model/${name}`).toBe(true);
+    for (const name of ['model.safetensors', 'optimizer.safetensors', 'best.safetensors']) expect(got.checkpoint[name]!.equals(reference.checkpoint[name]!), `checkpoint/${name}`).toBe(true);
+    // No half-written directory is left behind.
+    expect(readdirSync(out).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+});
