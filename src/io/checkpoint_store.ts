@@ -23,12 +23,23 @@ export function readDirFiles(dir: string): Record<string, Uint8Array> {
   return files;
 }
 
+/**
+ * Whether `pid` is a running process. A killed writer can linger as a zombie until its new parent reaps
+ * it (in containers PID 1 may take its time), and signal 0 still reaches a zombie, so Linux's
+ * /proc/<pid>/stat state is checked too.
+ */
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no procfs (macOS): signal 0 is all there is
   }
 }
 

@@ -33,7 +33,7 @@ async function bundleCli(): Promise<string> {
   return outfile;
 }
 
-const STEPS = 36;
+const STEPS = 60;
 const args = (data: string, out: string) => [
   'train', '--data', data, '--model', 'cpu-1', '--out', out, '--steps', String(STEPS), '--batch', '4', '--negatives', '4',
   '--query-length', '8', '--passage-length', '12', '--vocab-size', '100', '--lr', '3e-3', '--warmup', '3', '--seed', '7',
@@ -49,11 +49,11 @@ interface Outcome {
   killedMidWrite: boolean;
 }
 
-/**
- * Runs the CLI; `killWhen` decides when to SIGKILL its process group: after `ms` milliseconds, or as soon
- * as the `n`-th checkpoint temporary directory appears in `out` (a checkpoint write has begun).
- */
-function runCli(cli: string, argv: string[], out: string, killWhen: { ms: number } | { write: number } | null): Promise<Outcome> {
+/** After `ms` milliseconds; or when this process begins its `write`-th checkpoint write, `delay` ms later (default 0: inside the write). */
+type KillPoint = { ms: number } | { write: number; delay?: number };
+
+/** Runs the CLI and SIGKILLs its process group at `killWhen` (never, if null). */
+function runCli(cli: string, argv: string[], out: string, killWhen: KillPoint | null): Promise<Outcome> {
   mkdirSync(out, { recursive: true });
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [cli, ...argv], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,12 +74,14 @@ function runCli(cli: string, argv: string[], out: string, killWhen: { ms: number
       killedMidWrite = readdirSync(out).some((n) => n.startsWith('.checkpoint.tmp-'));
     };
     let writes = 0;
+    let timer: NodeJS.Timeout | null = killWhen !== null && 'ms' in killWhen ? setTimeout(kill, killWhen.ms) : null;
     const watcher = killWhen !== null && 'write' in killWhen
       ? watch(out, (_event, name) => {
-          if (name?.startsWith('.checkpoint.tmp-') && readdirSync(out).includes(name) && ++writes === killWhen.write) kill();
+          if (!(name?.startsWith('.checkpoint.tmp-') && readdirSync(out).includes(name) && ++writes === killWhen.write)) return;
+          if (killWhen.delay) timer = setTimeout(kill, killWhen.delay);
+          else kill();
         })
       : null;
-    const timer = killWhen !== null && 'ms' in killWhen ? setTimeout(kill, killWhen.ms) : null;
     child.on('error', rej);
     child.on('close', (code, signal) => {
       watcher?.close();
@@ -93,28 +95,51 @@ function files(dir: string): Record<string, Buffer> {
   return Object.fromEntries(readdirSync(dir).map((n) => [n, readFileSync(join(dir, n))]));
 }
 
-describe('densescale train resumes after kill -9', () => {
-  it('ends bit-identical to an uninterrupted run', async () => {
+interface Setup {
+  cli: string;
+  data: string;
+  reference: { model: Record<string, Buffer>; checkpoint: Record<string, Buffer> };
+}
+
+let setup: Promise<Setup> | null = null;
+
+/** The bundled CLI, the data folder and the files of an uninterrupted run, made once. */
+function prepare(): Promise<Setup> {
+  setup ??= (async () => {
     const data = join(work, 'data');
     writeBeir(data);
     const cli = await bundleCli();
-
     const straightOut = join(work, 'straight');
     const straight = await runCli(cli, args(data, straightOut), straightOut, null);
     expect(straight.code, straight.stderr).toBe(0);
-    const reference = { model: files(join(straightOut, 'model')), checkpoint: files(join(straightOut, 'checkpoint')) };
     expect(JSON.parse(straight.stdout)).toMatchObject({ steps: STEPS, resumedFrom: null, bestStep: expect.any(Number) });
+    return { cli, data, reference: { model: files(join(straightOut, 'model')), checkpoint: files(join(straightOut, 'checkpoint')) } };
+  })();
+  return setup;
+}
+
+function expectSameAsReference(out: string, reference: Setup['reference']): void {
+  const got = { model: files(join(out, 'model')), checkpoint: files(join(out, 'checkpoint')) };
+  expect(Object.keys(got.model).sort()).toEqual(Object.keys(reference.model).sort());
+  for (const name of ['model.safetensors', 'config.json', 'vocab.txt']) expect(got.model[name]!.equals(reference.model[name]!), `model/${name}`).toBe(true);
+  for (const name of ['model.safetensors', 'optimizer.safetensors', 'best.safetensors']) expect(got.checkpoint[name]!.equals(reference.checkpoint[name]!), `checkpoint/${name}`).toBe(true);
+}
+
+describe('densescale train resumes after kill -9', () => {
+  it('ends bit-identical to an uninterrupted run', async () => {
+    const { cli, data, reference } = await prepare();
 
     const out = join(work, 'killed');
     const r = mulberry32(Number(process.env.DENSESCALE_TEST_SEED ?? 20240));
-    // Start-up, a few random moments, and inside checkpoint writes (the 1st, 3rd, 5th… write of that process).
-    const plan: ({ ms: number } | { write: number })[] = [
-      { ms: 300 + Math.floor(r() * 700) },
-      { write: 1 + 2 * Math.floor(r() * 3) },
-      { ms: 1500 + Math.floor(r() * 2500) },
-      { write: 1 + 2 * Math.floor(r() * 3) },
+    // During start-up, inside checkpoint writes, and at random moments between them. Each process gets
+    // at most three checkpoints in (6 steps) before its kill, so every kill lands before the run is over.
+    const plan: KillPoint[] = [
+      { ms: 200 + Math.floor(r() * 600) },
+      { write: 1 + Math.floor(r() * 2) },
+      { write: 1, delay: Math.floor(r() * 300) },
+      { write: 2 + Math.floor(r() * 2) },
+      { write: 1, delay: Math.floor(r() * 300) },
       { write: 2 },
-      { ms: 1500 + Math.floor(r() * 2500) },
     ];
     const log: string[] = [];
     let midWrite = 0;
@@ -126,7 +151,7 @@ describe('densescale train resumes after kill -9', () => {
         break;
       }
       // Only a kill aimed at a write counts: there the temporary directory is this process's own.
-      if ('write' in when && o.killedMidWrite) midWrite++;
+      if ('write' in when && !when.delay && o.killedMidWrite) midWrite++;
     }
     const last = await runCli(cli, args(data, out), out, null);
     log.push(`final → exit ${last.code}`);
@@ -137,11 +162,35 @@ describe('densescale train resumes after kill -9', () => {
     expect(result.resumedFrom, 'the last start resumed from a checkpoint').toBeGreaterThan(0);
     expect(midWrite, `kills that landed inside a checkpoint write (${log.join('; ')})`).toBeGreaterThan(0);
 
-    const got = { model: files(join(out, 'model')), checkpoint: files(join(out, 'checkpoint')) };
-    expect(Object.keys(got.model).sort()).toEqual(Object.keys(reference.model).sort());
-    for (const name of ['model.safetensors', 'config.json', 'vocab.txt']) expect(got.model[name]!.equals(reference.model[name]!), `model/${name}`).toBe(true);
-    for (const name of ['model.safetensors', 'optimizer.safetensors', 'best.safetensors']) expect(got.checkpoint[name]!.equals(reference.checkpoint[name]!), `checkpoint/${name}`).toBe(true);
+    expectSameAsReference(out, reference);
     // No half-written directory is left behind.
     expect(readdirSync(out).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('Ctrl-C (SIGINT to the process group, as a terminal sends it) stops after a step with a checkpoint; rerunning finishes the same run', async () => {
+    const { cli, data, reference } = await prepare();
+    const out = join(work, 'interrupted');
+    mkdirSync(out, { recursive: true });
+    const child = spawn(process.execPath, [cli, ...args(data, out)], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Interrupt once the first checkpoint exists, i.e. mid-run.
+    const watcher = watch(out, (_e, name) => {
+      if (name === 'checkpoint' && readdirSync(out).includes('checkpoint')) {
+        watcher.close();
+        process.kill(-child.pid!, 'SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    watcher.close();
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/stopping after the current step/);
+    expect(stderr).toMatch(/AbortError: training stopped after step (\d+) of 60; the checkpoint resumes it: rerun the same command to continue/);
+    const stoppedAt = Number(/stopped after step (\d+)/.exec(stderr)![1]);
+    expect(stoppedAt).toBeLessThan(STEPS);
+    const again = await runCli(cli, args(data, out), out, null);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ steps: STEPS, resumedFrom: stoppedAt });
+    expectSameAsReference(out, reference);
   });
 });
