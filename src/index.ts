@@ -19,3 +19,5 @@ export { renderReport, type ReportInput, type RunRow } from './report/report.js'
 export * from './data/index.js';
 export { Tokenizer, type VocabOptions, type EncodeOptions, type EncodeBatchOptions, type EncodedBatch, type SpecialIds, type TokenizerSettings } from './tokenizer/tokenizer.js';
 export { trainWordPieceVocab, type TrainVocabOptions } from './tokenizer/train_vocab.js';
+export { contrastiveEntropy, type ContrastiveEntropyOptions, type ContrastiveEntropyResult, type EvalProgress } from './eval/entropy.js';
+export { evaluate, type EvaluateOptions, type Evaluation } from './eval/evaluate.js';

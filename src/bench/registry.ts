@@ -13,4 +13,6 @@ export const BENCHES: Record<string, () => Promise<BenchModule>> = {
   nn: () => import('./nn.js'),
   optim: () => import('./optim.js'),
   matmul: () => import('./matmul.js'),
+  attention: () => import('./attention.js'),
+  eval: () => import('./eval.js'),
 };

@@ -16,6 +16,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   fit: () => import('./fit.js'),
   budget: () => import('./budget.js'),
   tokenize: () => import('./tokenize.js'),
+  eval: () => import('./eval.js'),
+  embed: () => import('./embed.js'),
   train: () => import('./train.js'),
 };
 

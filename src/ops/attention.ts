@@ -2,6 +2,7 @@
 // multi-head self-attention with a key-padding mask (BERT), flash-style (the (B,NH,T,T) probabilities are
 // never stored; the backward recomputes them from the per-row logsumexp the forward saves).
 import { ConfigError } from '../errors.js';
+import type { Device } from '../gpu/device.js';
 import type { Recorder } from '../gpu/recorder.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { checkShapes, isPositiveInt, type Shape } from '../util/assert.js';
@@ -14,8 +15,9 @@ export interface AttentionOptions {
   /** Number of heads NH; the head size C/NH must be a multiple of 4 and at most 128. */
   numHeads: number;
   /**
-   * Query rows per workgroup (the WG override, default 64). Results do not depend on it; it only
-   * changes speed. At most the device's maxComputeInvocationsPerWorkgroup.
+   * Invocations per workgroup (the WG override; each invocation owns four rows). Default 8 on CPU
+   * adapters, 64 otherwise. Results do not depend on it, only speed does. At most the device's
+   * maxComputeInvocationsPerWorkgroup.
    */
   workgroupSize?: number;
 }
@@ -24,8 +26,6 @@ export interface AttentionBackwardOptions extends AttentionOptions {
   /** Add into dqkv (the shared-tower bi-encoder sums the gradients of two passes) instead of overwriting. */
   accumulate: boolean;
 }
-
-const QR_DEFAULT = Number((globalThis as { process?: { env: Record<string, string> } }).process?.env.QR ?? 1);
 
 interface Dims {
   B: number;
@@ -57,6 +57,16 @@ function dimsOf(op: string, qkv: Tensor, numHeads: number, shapes: Record<string
 
 function same(a: Shape, b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Invocations per workgroup when the caller does not choose. Each invocation owns four rows. On a CPU
+ * adapter one SIMD batch (8 on lavapipe) per workgroup wastes the fewest lanes on short sequences; a
+ * GPU wants more threads per workgroup. Results never depend on it, and one value per device class keeps
+ * the number of compiled pipelines (seconds each on lavapipe) small.
+ */
+function defaultWorkgroup(device: Device): number {
+  return device.info.isFallbackAdapter ? 8 : 64;
 }
 
 /** (ceil(T/WG), B·NH) workgroups, B·NH folded into (y, z) past the per-dimension limit. */
@@ -94,8 +104,8 @@ export function attentionForward(rec: Recorder, out: Tensor, lse: Tensor, qkv: T
   );
   checkMask(op, mask, shapes);
   const device = rec.device;
-  const k = device.kernel('attention_forward', { WG: options.workgroupSize ?? 64, HD4: d.hd / 4, QR: QR_DEFAULT });
-  rec.dispatch(k, { B: d.B, T: d.T, C: d.C, NH: d.NH }, { out, lse, qkv, mask }, grid(d, k.workgroupSize[0] * QR_DEFAULT, device.gpu.limits.maxComputeWorkgroupsPerDimension));
+  const k = device.kernel('attention_forward', { WG: options.workgroupSize ?? defaultWorkgroup(rec.device), HD4: d.hd / 4 });
+  rec.dispatch(k, { B: d.B, T: d.T, C: d.C, NH: d.NH }, { out, lse, qkv, mask }, grid(d, k.workgroupSize[0] * 4, device.gpu.limits.maxComputeWorkgroupsPerDimension));
 }
 
 /**
@@ -146,11 +156,11 @@ export function attentionBackward(
   );
   checkMask(op, mask, shapes);
   const device = rec.device;
-  const overrides = { WG: options.workgroupSize ?? 64, HD4: d.hd / 4 };
+  const overrides = { WG: options.workgroupSize ?? defaultWorkgroup(rec.device), HD4: d.hd / 4 };
   const params = { B: d.B, T: d.T, C: d.C, NH: d.NH, accumulate: options.accumulate ? 1 : 0 };
   const maxPerDim = device.gpu.limits.maxComputeWorkgroupsPerDimension;
   const kq = device.kernel('attention_backward_dq', overrides);
-  rec.dispatch(kq, params, { dqkv, delta: workspace, dout, qkv, mask, out, lse }, grid(d, kq.workgroupSize[0], maxPerDim));
+  rec.dispatch(kq, params, { dqkv, delta: workspace, dout, qkv, mask, out, lse }, grid(d, kq.workgroupSize[0] * 4, maxPerDim));
   const kkv = device.kernel('attention_backward_dkv', overrides);
-  rec.dispatch(kkv, params, { dqkv, delta: workspace, dout, qkv, mask, lse }, grid(d, kkv.workgroupSize[0], maxPerDim));
+  rec.dispatch(kkv, params, { dqkv, delta: workspace, dout, qkv, mask, lse }, grid(d, kkv.workgroupSize[0] * 4, maxPerDim));
 }

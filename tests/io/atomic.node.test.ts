@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,15 +17,16 @@ describe('atomic writes', () => {
     expect(readdirSync(dir)).toEqual(['a.json']);
   });
 
-  it('a reader never sees a torn file while a writer is killed mid-loop', () => {
+  it('a reader never sees a torn file while a writer is killed mid-loop', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ds-atomic-'));
     const f = join(dir, 'big.bin');
-    // A child rewrites a 4 MB file of one repeated byte in a loop and is SIGKILLed mid-write.
+    // A child rewrites a 4 MB file of one repeated byte in a loop, printing a line after each completed
+    // write; it is SIGKILLed at staggered moments after its first write, mid-way through later ones.
     const child = join(dir, 'writer.mjs');
     buildSync({
       stdin: {
         contents: `import { writeFileAtomic } from './src/io/atomic.ts';
-          for (let i = 0; ; i++) writeFileAtomic(${JSON.stringify(f)}, new Uint8Array(4 << 20).fill(i % 251));`,
+          for (let i = 0; ; i++) { writeFileAtomic(${JSON.stringify(f)}, new Uint8Array(4 << 20).fill(i % 251)); process.stdout.write('w\\n'); }`,
         resolveDir: new URL('../..', import.meta.url).pathname,
         loader: 'ts',
       },
@@ -35,12 +36,16 @@ describe('atomic writes', () => {
       outfile: child,
       logLevel: 'error',
     });
-    for (const ms of [150, 400]) {
-      spawnSync(process.execPath, [child], { timeout: ms, killSignal: 'SIGKILL' });
-      expect(existsSync(f), 'the writer completed at least one write').toBe(true);
+    for (const delayMs of [0, 7, 23, 61]) {
+      const proc = spawn(process.execPath, [child], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
+      await new Promise((r) => setTimeout(r, delayMs));
+      proc.kill('SIGKILL');
+      await new Promise((r) => proc.once('exit', r));
       const b = readFileSync(f);
-      expect(b.length).toBe(4 << 20);
+      expect(b.length, `killed ${delayMs} ms after the first write`).toBe(4 << 20);
       expect(b.every((x) => x === b[0])).toBe(true);
+      expect(readdirSync(dir).filter((n) => n.startsWith('.big.bin.tmp')).length).toBeLessThanOrEqual(1);
     }
   });
 
