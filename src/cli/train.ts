@@ -9,7 +9,6 @@ import { join, resolve } from 'node:path';
 import { PairDataset, PAPER_SUBSET_SEED } from '../data/pairs.js';
 import { loadRetrievalData } from '../data/load.js';
 import { nodeSource } from '../data/node.js';
-import { negativePool, permutation } from '../data/sampling.js';
 import type { RetrievalData } from '../data/retrieval.js';
 import { AbortError, ConfigError } from '../errors.js';
 import { createDevice } from '../gpu/device.js';
@@ -21,7 +20,9 @@ import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { trainWordPieceVocab } from '../tokenizer/train_vocab.js';
 import { loadCheckpoint, modelFiles, type CheckpointFiles } from '../train/checkpoint.js';
 import { loadModelDir } from '../train/checkpoint_node.js';
-import { holdOutPairs, pairEntropy, type PairList } from '../train/holdout.js';
+import { negativePool } from '../data/sampling.js';
+import { contrastiveEntropy } from '../eval/entropy.js';
+import { holdOutPairs, pairEntropy, poolExcluding, type PairList } from '../train/holdout.js';
 import { train, type Evaluation } from '../train/train.js';
 import { num, parse, UsageError } from './args.js';
 import { ProgressDisplay, stderrTerminal } from './progress.js';
@@ -140,23 +141,8 @@ async function learnVocabulary(dataset: PairDataset, data: RetrievalData, vocabS
   return Tokenizer.fromVocab(await trainWordPieceVocab(texts, { vocabSize, lowercase: !cased }), { lowercase: !cased });
 }
 
-interface EvalSet {
-  name: string;
-  pairs: PairList;
-  pool: Int32Array;
-}
-
-/** A seeded subset of at most `count` pairs of an evaluation split, with the split's negative pool. */
-function devPairs(data: RetrievalData, split: string, count: number, seed: number): EvalSet {
-  const all = data.positives(split);
-  const n = all.query.length;
-  const take = permutation(n, seed).slice(0, Math.min(count, n)).sort();
-  return {
-    name: split,
-    pairs: { query: Int32Array.from(take, (i) => all.query[i]!), passage: Int32Array.from(take, (i) => all.passage[i]!) },
-    pool: negativePool(data, [split]),
-  };
-}
+/** What --eval-every evaluates: a dev split (a seeded subset of its pairs) or pairs held out of training. */
+type EvalSet = { name: string; split: string; pairs: number } | { name: string; heldOut: PairList; pool: Int32Array };
 
 function flagName(e: ConfigError): string | undefined {
   return e.field === undefined ? undefined : FLAG_OF[e.field];
@@ -237,12 +223,11 @@ async function run(values: Record<string, string | boolean | undefined>): Promis
       if (named !== undefined) {
         if (!data.splits.includes(named)) throw new UsageError(`--eval-split: ${dataDir} has no qrels for "${named}" (have: ${data.splits.join(', ')})`);
         if (named === split) throw new UsageError(`--eval-split: "${named}" is the training split; leave --eval-split out to hold pairs out of it`);
-        evalSet = devPairs(data, named, evalPairCount, subsetSeed);
+        evalSet = { name: named, split: named, pairs: Math.min(evalPairCount, data.positives(named).query.length) };
       } else {
         if (evalPairCount >= total) throw new UsageError(`--eval-pairs: ${evalPairCount} would leave no training pairs (split "${split}" has ${total})`);
         const held = holdOutPairs(data, { split, pairs: evalPairCount, seed: subsetSeed });
-        const drop = new Set(held.pairs.passage);
-        evalSet = { name: `${split} (${evalPairCount} held-out pairs)`, pairs: held.pairs, pool: negativePool(data, []).filter((p) => !drop.has(p)) };
+        evalSet = { name: `${split} (${evalPairCount} held-out pairs)`, heldOut: held.pairs, pool: poolExcluding(data, held.pairs) };
         maxPairs = held.maxTrainPairs;
       }
     }
@@ -270,14 +255,16 @@ async function run(values: Record<string, string | boolean | undefined>): Promis
     const activeModel = model;
     const activeTokenizer = tokenizer;
 
+    // One draw of negatives (seed 1, the paper's), the same at every evaluation, so scores compare across steps.
     let evaluate: Evaluation | undefined;
-    if (evalSet !== null) {
-      const set = evalSet;
-      const negatives = Math.min(evalNegatives, set.pool.length);
-      evaluate = {
-        every: evalEvery,
-        run: async (m) => (await pairEntropy(m, activeTokenizer, data, set.pairs, { negatives, seed: 1, queryLength: shape.queryLength, passageLength: shape.passageLength, pool: set.pool })).nats,
-      };
+    const lengths = { queryLength: shape.queryLength, passageLength: shape.passageLength };
+    if (evalSet !== null && 'split' in evalSet) {
+      const { split: evalSplit, pairs: maxPairs } = evalSet;
+      const negatives = Math.min(evalNegatives, negativePool(data, [evalSplit]).length);
+      evaluate = { every: evalEvery, run: async (m) => (await contrastiveEntropy(m, activeTokenizer, data, { split: evalSplit, negatives, repeats: 1, seed: 1, maxPairs, ...lengths })).nats };
+    } else if (evalSet !== null) {
+      const { heldOut, pool } = evalSet;
+      evaluate = { every: evalEvery, run: async (m) => (await pairEntropy(m, activeTokenizer, data, heldOut, { negatives: Math.min(evalNegatives, pool.length), seed: 1, pool, ...lengths })).nats };
     }
     const result = await train(activeModel, dataset, activeTokenizer, {
       ...shape,
@@ -296,7 +283,7 @@ async function run(values: Record<string, string | boolean | undefined>): Promis
       runIdentity: {
         model: fromFolder ? resolve(modelArg) : modelArg,
         vocabulary: fromFolder ? 'model folder' : str('vocab') !== undefined ? resolve(str('vocab')!) : { learned: vocabSize, cased },
-        evaluation: evalSet === null ? null : { set: evalSet.name, pairs: evalSet.pairs.query.length, negatives: Math.min(evalNegatives, evalSet.pool.length) },
+        evaluation: evalSet === null ? null : { set: evalSet.name, pairs: evalPairCount, negatives: evalNegatives },
       },
     });
     display.done();
