@@ -17,13 +17,13 @@ import { writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
 import { BiEncoder } from '../model/biencoder.js';
 import { modelConfig, presets } from '../model/config.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
-import { trainWordPieceVocab } from '../tokenizer/train_vocab.js';
 import { loadCheckpoint, modelFiles, type CheckpointFiles } from '../train/checkpoint.js';
 import { loadModelDir } from '../train/checkpoint_node.js';
 import { negativePool } from '../data/sampling.js';
 import { contrastiveEntropy } from '../eval/entropy.js';
 import { holdOutPairs, pairEntropy, poolExcluding, type PairList } from '../train/holdout.js';
 import { train, type Evaluation } from '../train/train.js';
+import { learnTrainingVocabulary } from '../train/vocab.js';
 import { num, parse, UsageError } from './args.js';
 import { ProgressDisplay, stderrTerminal } from './progress.js';
 
@@ -124,21 +124,6 @@ async function readTokenizer(path: string, cased: boolean): Promise<Tokenizer> {
     throw new UsageError(`--vocab: cannot read "${path}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return path.endsWith('.json') || text.trimStart().startsWith('{') ? Tokenizer.fromTokenizerJson(text) : Tokenizer.fromVocab(text, { lowercase: !cased });
-}
-
-/** A WordPiece vocabulary learned from the training pairs' queries and (distinct) positive passages. */
-async function learnVocabulary(dataset: PairDataset, data: RetrievalData, vocabSize: number, cased: boolean): Promise<Tokenizer> {
-  const passages = new Set<number>();
-  const texts: string[] = [];
-  for (let i = 0; i < dataset.size; i++) {
-    const { queryIndex, passageIndex } = dataset.pairIndices(i);
-    texts.push(data.queryText(queryIndex));
-    if (!passages.has(passageIndex)) {
-      passages.add(passageIndex);
-      texts.push(data.passageText(passageIndex));
-    }
-  }
-  return Tokenizer.fromVocab(await trainWordPieceVocab(texts, { vocabSize, lowercase: !cased }), { lowercase: !cased });
 }
 
 /** What --eval-every evaluates: a dev split (a seeded subset of its pairs) or pairs held out of training. */
@@ -249,7 +234,7 @@ async function run(values: Record<string, string | boolean | undefined>): Promis
       if (loaded.unused.length > 0) display.message(`${modelArg}: not used: ${loaded.unused.join(', ')}`);
     } else {
       const vocabPath = str('vocab');
-      tokenizer = vocabPath !== undefined ? await readTokenizer(vocabPath, cased) : await learnVocabulary(dataset, data, vocabSize, cased);
+      tokenizer = vocabPath !== undefined ? await readTokenizer(vocabPath, cased) : await learnTrainingVocabulary(dataset, { vocabSize, lowercase: !cased });
       model = BiEncoder.create(device, modelConfig(modelArg, { vocabSize: tokenizer.vocabSize }), { seed, train: shape });
     }
     const activeModel = model;
