@@ -1,7 +1,7 @@
 // Shared CLI plumbing: typed flags via node:util parseArgs, and one place that turns densescale's
 // typed errors into a message and an exit code (no stack trace for errors the user can act on).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DensescaleError } from '../errors.js';
+import { AbortError, DensescaleError } from '../errors.js';
 
 export type Flags = NonNullable<ParseArgsConfig['options']>;
 
@@ -33,6 +33,7 @@ export function num(value: string | undefined, flag: string, fallback: number, o
 
 export function exitCodeFor(e: unknown): number {
   if (e instanceof UsageError) return 64;
+  if (e instanceof AbortError) return 130;
   if (e instanceof DensescaleError) return e.name === 'GpuUnavailableError' ? 69 : 1;
   return 70;
 }

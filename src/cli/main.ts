@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: () => import('./demo.js'),
   eval: () => import('./eval.js'),
   embed: () => import('./embed.js'),
+  train: () => import('./train.js'),
 };
 
 async function run(argv: string[]): Promise<number> {

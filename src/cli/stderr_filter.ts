@@ -48,7 +48,7 @@ export function runFiltered(entry: string, argv: string[]): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, entry, ...argv], {
       stdio: ['inherit', 'inherit', 'pipe', 'ipc'],
-      env: { ...process.env, [CHILD_ENV]: '1' },
+      env: { ...process.env, [CHILD_ENV]: '1', DENSESCALE_STDERR_TTY: process.stderr.isTTY ? '1' : '0', DENSESCALE_STDERR_COLUMNS: String(process.stderr.columns ?? '') },
     });
     const filter = new DawnNoiseFilter();
     child.stderr!.setEncoding('utf8');

@@ -53,7 +53,12 @@ function halfToFloat(h: number): number {
 export interface DecodedSafetensors {
   tensors: Map<string, NamedTensor>;
   metadata: Record<string, string>;
+  /** Integer and boolean tensors, not decoded: buffers such as the `embeddings.position_ids` older HF BERT files carry. */
+  skipped: string[];
 }
+
+/** Bytes per element of the integer and boolean dtypes of the safetensors spec. */
+const NON_FLOAT_WIDTH: Record<string, number> = { BOOL: 1, U8: 1, I8: 1, I16: 2, U16: 2, I32: 4, U32: 4, I64: 8, U64: 8 };
 
 /** Parses a safetensors file; every inconsistency is a FormatError naming the file and the tensor. */
 export function decodeSafetensors(bytes: Uint8Array, file = 'model.safetensors'): DecodedSafetensors {
@@ -71,6 +76,7 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'model.safetensors')
   const dataLen = bytes.length - dataStart;
   const tensors = new Map<string, NamedTensor>();
   let metadata: Record<string, string> = {};
+  const skipped: string[] = [];
   for (const [name, value] of Object.entries(header)) {
     if (name === '__metadata__') {
       metadata = value as Record<string, string>;
@@ -83,10 +89,15 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'model.safetensors')
     if (!Array.isArray(offsets) || offsets.length !== 2) throw new FormatError(`tensor ${name}: bad data_offsets`, file, undefined, `${name}.data_offsets`);
     const [begin, end] = offsets as [number, number];
     const n = (shape as number[]).reduce((a, b) => a * b, 1);
-    const width = v.dtype === 'F32' ? 4 : v.dtype === 'F16' || v.dtype === 'BF16' ? 2 : 0;
+    const skip = NON_FLOAT_WIDTH[String(v.dtype)];
+    const width = v.dtype === 'F32' ? 4 : v.dtype === 'F16' || v.dtype === 'BF16' ? 2 : (skip ?? 0);
     if (width === 0) throw new FormatError(`tensor ${name}: dtype ${String(v.dtype)} is not supported (F32, F16, BF16)`, file, undefined, `${name}.dtype`);
     if (!(begin >= 0 && end <= dataLen && end - begin === n * width)) {
       throw new FormatError(`tensor ${name}: data_offsets [${begin}, ${end}] do not hold ${n} ${v.dtype} values within ${dataLen} data bytes`, file, undefined, `${name}.data_offsets`);
+    }
+    if (skip !== undefined) {
+      skipped.push(name);
+      continue;
     }
     const data = new Float32Array(n);
     const src = new DataView(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin);
@@ -95,5 +106,5 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'model.safetensors')
     else for (let i = 0; i < n; i++) data[i] = new Float32Array(new Uint32Array([src.getUint16(i * 2, true) << 16]).buffer)[0]!;
     tensors.set(name, { name, shape: shape as number[], data });
   }
-  return { tensors, metadata };
+  return { tensors, metadata, skipped };
 }
