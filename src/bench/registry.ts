@@ -15,4 +15,5 @@ export const BENCHES: Record<string, () => Promise<BenchModule>> = {
   matmul: () => import('./matmul.js'),
   attention: () => import('./attention.js'),
   eval: () => import('./eval.js'),
+  train: () => import('./train.js'),
 };

@@ -29,7 +29,7 @@ import {
 import { learningRate } from './schedule.js';
 
 /** Periodic evaluation: `run` returns a score where lower is better (e.g. contrastive entropy). */
-export interface Evaluation {
+export interface PeriodicEvaluation {
   /** Evaluate after every `every` steps, and after the last step. */
   every: number;
   run: (model: BiEncoder) => Promise<number>;
@@ -80,7 +80,7 @@ export interface TrainOptions {
   seed: number;
   /** Read the loss back (and report progress) every this many steps. Default 10. */
   logEvery?: number;
-  evaluate?: Evaluation;
+  evaluate?: PeriodicEvaluation;
   onProgress?: (progress: TrainProgress) => void;
   /** Stop after the current step: a checkpoint is saved (with `checkpoints`), then AbortError is thrown. */
   signal?: AbortSignal;
