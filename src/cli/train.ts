@@ -112,6 +112,8 @@ const FLAG_OF: Record<string, string> = {
   evalPairs: 'eval-pairs',
   split: 'split',
   vocabSize: 'vocab-size',
+  // A checkpoint in <out> written by a run with other settings.
+  checkpoints: 'out',
 };
 
 const DEV_SPLITS = ['dev', 'dev.small', 'validation', 'valid', 'val'];
