@@ -135,7 +135,7 @@ function validate(o: TrainOptions): void {
   if (o.evaluate !== undefined) checkInt(o.evaluate.every, 'evaluate.every', 1);
 }
 
-/** Stops at Infinity-free values: JSON has no NaN, so a diverged run is reported, not stored. */
+/** A diverged run stops here with an error on the learning rate, rather than checkpointing NaN weights. */
 function finiteOrThrow(loss: number, step: number): number {
   if (!Number.isFinite(loss)) throw new ConfigError(`the loss became ${loss} at step ${step}; lower the learning rate or clip gradients`, 'learningRate');
   return loss;
