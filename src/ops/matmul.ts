@@ -30,7 +30,8 @@ export interface MatmulOptions {
   tile?: Partial<MatmulTile>;
   /**
    * Use the vec4-load entry points when the shape allows it (default). false forces the scalar-load entry
-   * points, which accept any shape and give the same bits; tests use it to prove that.
+   * points (and the direct forward even with a workspace), which accept any shape and give the same bits;
+   * tests use it to prove that.
    */
   vectorLoads?: boolean;
 }
@@ -103,7 +104,9 @@ interface TiledLaunch {
  */
 function tiledLaunch(device: Device, entry: string, tile: MatmulTile, rows: number, cols: number, wide: boolean): TiledLaunch {
   const max = device.gpu.limits.maxComputeWorkgroupsPerDimension;
-  const groups = wide ? tile.columnGroupsPerThread : 1;
+  // A narrow output needs fewer column groups: extra groups would only recompute clamped columns.
+  const needed = ceilDiv(ceilDiv(cols, 4), tile.workgroupColumns);
+  const groups = wide ? ([4, 2, 1] as const).find((g) => g <= tile.columnGroupsPerThread && g <= needed) ?? 1 : 1;
   const x = ceilDiv(ceilDiv(cols, 4), groups * tile.workgroupColumns);
   const rowTiles = ceilDiv(rows, tile.rowsPerThread * tile.workgroupRows);
   if (x > max) {
@@ -112,7 +115,7 @@ function tiledLaunch(device: Device, entry: string, tile: MatmulTile, rows: numb
   const z = ceilDiv(rowTiles, max);
   if (z > max) throw new LimitError(`${entry}: ${rows} output rows need ${rowTiles} row tiles, more than ${max}²`, 'maxComputeWorkgroupsPerDimension', rowTiles, max * max);
   const overrides: Record<string, number> = { TM: tile.rowsPerThread, WG_X: tile.workgroupColumns, WG_Y: tile.workgroupRows };
-  if (wide) overrides.TN = tile.columnGroupsPerThread;
+  if (wide) overrides.TN = groups;
   return { overrides, params: { tile_rows: tile.rowsPerThread, tile_groups: groups }, grid: [x, ceilDiv(rowTiles, z), z] };
 }
 
@@ -154,7 +157,7 @@ export function matmulForward(rec: Recorder, out: Tensor, inp: Tensor, weight: T
   // Without a bias the kernels never read the binding (has_bias = 0), but it must be bound: reuse weight.
   const biasBinding = bias ?? weight;
   const workspace = options.workspace ?? null;
-  if (workspace !== null) {
+  if (workspace !== null && options.vectorLoads !== false) {
     const need = transposedWeightSize(N, K);
     if (workspace.numel < need) {
       throw new ShapeError(`matmulForward: weight (${weight.shape.join(',')}) needs a workspace of ${need} elements (matmulWorkspaceSize), got (${workspace.shape.join(',')})`);

@@ -146,6 +146,8 @@ describe('matmul_forward and matmul_backward vs the f64 reference', { timeout: 6
     { M: rowsPerWg + 1, N: colsPerWg + 4, K: 67 },
     { M: rowsPerWg, N: 4 * tile.workgroupColumns, K: 8 },
     { M: rowsPerWg + 1, N: 4 * tile.workgroupColumns + 1, K: 8 },
+    // wide enough for four column groups per thread in every wide kernel
+    { M: 17, N: 260, K: 264 },
     // a batch of B·T = 4096 rows
     { M: 4096, N: 24, K: 40 },
   ];
@@ -232,6 +234,7 @@ describe('matmul determinism', { timeout: 60_000 }, async () => {
   for (const dims of [
     { M: 37, N: 29, K: 23 },
     { M: 40, N: 36, K: 44 },
+    { M: 20, N: 264, K: 268 },
   ]) {
     it(`different tile overrides and scalar vs vec4 loads give the same bits, ${name(dims)}`, async () => {
       const p = problem(dims, 12);
