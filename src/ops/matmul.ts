@@ -38,11 +38,22 @@ export interface MatmulOptions {
 
 export interface MatmulForwardOptions extends MatmulOptions {
   /**
-   * Scratch of at least matmulWorkspaceSize({ M, N, K }) elements. With it the forward transposes the
-   * weight there and runs the wide kernel (≈2× faster on lavapipe); without it, a direct kernel. Same bits.
+   * Scratch of at least matmulWorkspaceSize({ M, N, K }) elements. With it the forward can transpose the
+   * weight there and run the wide kernel (≈2× faster on lavapipe); without it, a direct kernel. Same bits.
    */
   workspace?: Tensor | null;
+  /**
+   * Whether to take the transposed-weight path when a workspace is given. By default only from
+   * MATMUL_TRANSPOSE_MIN_ROWS rows: below that, transposing the weight costs more than it saves.
+   */
+  transposeWeight?: boolean;
 }
+
+/**
+ * Rows of inp from which matmulForward transposes the weight by default: the transpose reads and writes the
+ * weight once, and each row tile of the direct kernel reads it once too, at about half the wide kernel's speed.
+ */
+export const MATMUL_TRANSPOSE_MIN_ROWS = 32;
 
 export interface MatmulBackwardOptions extends MatmulOptions {
   /** Add the gradient to what the output buffer holds (old + gradient) instead of overwriting it. */
@@ -138,9 +149,9 @@ function isMatrix(t: Tensor, M: number, cols: number): boolean {
 
 /**
  * Records out = inp·weightᵀ + bias: inp (…, K) viewed as (M, K), weight (N, K), bias (N) or null,
- * out (…, N) with M·N elements. Any M, N, K ≥ 1. With options.workspace (matmulWorkspaceSize elements) it
- * transposes the weight there and runs the wide kernel; without, a direct kernel (vec4 loads when
- * K % 4 == 0). Every way gives the same bits.
+ * out (…, N) with M·N elements. Any M, N, K ≥ 1. With options.workspace (matmulWorkspaceSize elements)
+ * and at least MATMUL_TRANSPOSE_MIN_ROWS rows it transposes the weight there and runs the wide kernel;
+ * otherwise a direct kernel (vec4 loads when K % 4 == 0). Every way gives the same bits.
  *
  * @example
  * const workspace = device.tensor('matmul.workspace', [matmulWorkspaceSize({ M: B * T, N: 3 * C, K: C })]);
@@ -157,14 +168,15 @@ export function matmulForward(rec: Recorder, out: Tensor, inp: Tensor, weight: T
   // Without a bias the kernels never read the binding (has_bias = 0), but it must be bound: reuse weight.
   const biasBinding = bias ?? weight;
   const workspace = options.workspace ?? null;
-  if (workspace !== null && options.vectorLoads !== false) {
+  const transpose = workspace !== null && options.vectorLoads !== false && (options.transposeWeight ?? M >= MATMUL_TRANSPOSE_MIN_ROWS);
+  if (transpose) {
     const need = transposedWeightSize(N, K);
-    if (workspace.numel < need) {
-      throw new ShapeError(`matmulForward: weight (${weight.shape.join(',')}) needs a workspace of ${need} elements (matmulWorkspaceSize), got (${workspace.shape.join(',')})`);
+    if (workspace!.numel < need) {
+      throw new ShapeError(`matmulForward: weight (${weight.shape.join(',')}) needs a workspace of ${need} elements (matmulWorkspaceSize), got (${workspace!.shape.join(',')})`);
     }
-    const wt4 = workspace.slice(0, [need], `${workspace.label}.weight_t`);
-    const transpose = device.kernel('matmul_forward_transpose', { WG_X: 64, WG_Y: 1 });
-    rec.dispatch(transpose, { M, N, K, has_bias, tile_rows: 0, tile_groups: 0 }, { wt4, weight }, grid1d(need / 4, 64, device.gpu.limits.maxComputeWorkgroupsPerDimension));
+    const wt4 = workspace!.slice(0, [need], `${workspace!.label}.weight_t`);
+    const transposeKernel = device.kernel('matmul_forward_transpose', { WG_X: 64, WG_Y: 1 });
+    rec.dispatch(transposeKernel, { M, N, K, has_bias, tile_rows: 0, tile_groups: 0 }, { wt4, weight }, grid1d(need / 4, 64, device.gpu.limits.maxComputeWorkgroupsPerDimension));
     const launch = tiledLaunch(device, 'matmul_forward_transposed', tile, M, N, true);
     const kernel = device.kernel('matmul_forward_transposed', launch.overrides);
     rec.dispatch(kernel, { M, N, K, has_bias, ...launch.params }, { out, wt4, inp, bias: biasBinding }, launch.grid);

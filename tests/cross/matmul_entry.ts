@@ -19,7 +19,7 @@ export async function run(device: Device, input: MatmulCrossInput): Promise<Reco
     const workspace = device.tensor('workspace', [matmulWorkspaceSize({ M, N, K })]);
     for (const way of ['direct', 'transposed']) {
       const rec = device.recorder('matmul.cross');
-      matmulForward(rec, out, inp, weight, bias, { workspace: way === 'transposed' ? workspace : null });
+      matmulForward(rec, out, inp, weight, bias, { workspace: way === 'transposed' ? workspace : null, transposeWeight: way === 'transposed' });
       await rec.submit();
       const got = await device.read(out);
       outputs[`${M}x${N}x${K} ${way}`] = new Uint8Array(got.buffer);

@@ -77,7 +77,7 @@ async function forwardGpu(device: Device, p: Problem, withBias: boolean, options
       weight: t('weight', [p.N, p.K], p.weight),
       bias: t('bias', [p.N], p.bias),
     }),
-    (rec, x) => matmulForward(rec, x.out!, x.inp!, x.weight!, withBias ? x.bias! : null, { ...options, workspace: workspace ? x.workspace! : null }),
+    (rec, x) => matmulForward(rec, x.out!, x.inp!, x.weight!, withBias ? x.bias! : null, { ...options, workspace: workspace ? x.workspace! : null, transposeWeight: workspace }),
     ['out'],
   );
   return r.out!;
@@ -336,7 +336,7 @@ describe('matmul errors', { timeout: 60_000 }, async () => {
       const db = device.tensor('db', [4]);
       expect(() => matmulBackwardBias(rec, db, bias, tall)).toThrow('matmulBackwardBias: dout (300,4) needs a workspace of 8 elements, got (4)');
       const w8 = device.tensor('w8', [5, 8]);
-      expect(() => matmulForward(rec, out, inp, w8, null, { workspace: bias })).toThrow('matmulForward: weight (5,8) needs a workspace of 64 elements (matmulWorkspaceSize), got (4)');
+      expect(() => matmulForward(rec, out, inp, w8, null, { workspace: bias, transposeWeight: true })).toThrow('matmulForward: weight (5,8) needs a workspace of 64 elements (matmulWorkspaceSize), got (4)');
       device.release(w8);
       for (const t of [w, tall, db]) device.release(t);
     } finally {
