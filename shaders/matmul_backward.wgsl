@@ -7,10 +7,11 @@
 // shared-tower bi-encoder can sum into one gradient.
 // reference: src/ref/matmul.ts matmulBackward
 //
-// dinp and dweight: the register tiling of matmul_forward.wgsl (read that header): workgroups of
-// WG_X × WG_Y threads, each owning TM rows × 4 adjacent columns of the output; grid (ceil(cols / (4·WG_X)),
-// row tiles folded into (y, z)). For dinp rows are m and columns k (K of them); for dweight rows are n,
-// columns k. The _vec4 entry points need N % 4 == 0 and K % 4 == 0; the others take any shape.
+// dinp and dweight: the register tiles of matmul_forward.wgsl (read that header). For dinp rows are m and
+// columns k; for dweight rows are n and columns k. The _vec4 entry points use the wide tile (TM rows × TN
+// groups of 4 columns per thread; grid (⌈(K/4) / (TN·WG_X)⌉, row tiles folded into (y, z))):
+// matmul_backward_dinp_vec4 needs K % 4 == 0, matmul_backward_dweight_vec4 N % 4 == 0 and K % 4 == 0.
+// The others take any shape with the TM × 4 tile (grid (⌈K / (4·WG_X)⌉, row tiles)).
 // Each output sums its reduction index (n for dinp, m for dweight) from 0 upwards in one f32
 // accumulator, so overrides and entry points never change the bits.
 //
@@ -26,12 +27,15 @@ struct Params {
   K: u32,
   accumulate: u32,
   tile_rows: u32,
+  tile_groups: u32,
 }
 
 override WG_X: u32 = 16;
 override WG_Y: u32 = 4;
-// Rows per thread: 4 or 8 (the launcher checks); see matmul_forward.wgsl. Params.tile_rows repeats it.
+// Rows per thread (4 or 8) and column groups per thread of the wide tiles (1, 2 or 4); see
+// matmul_forward.wgsl. Params.tile_rows and tile_groups repeat them for the rolled store loops.
 override TM: u32 = 8;
+override TN: u32 = 4;
 
 override WG_BIAS: u32 = 64;
 
@@ -96,54 +100,197 @@ fn store_dweight_tile(row: u32, col: u32, acc: array<vec4f, 8>) {
   }
 }
 
-// dinp = dout·weight with N % 4 == 0 and K % 4 == 0: dout rows are read 4 n at a time (a),
-// weight rows n..n+3 give the 4 columns at each of those n (b0..b3).
+// Writes (or adds) a wide tile of dinp (rows m = row..row+TM−1, column groups c4 + g·WG_X for g < TN);
+// acc[r·4 + g] holds row r, group g. Rolled like store_dinp_tile.
+fn store_dinp_wide(row: u32, c4: u32, acc: array<vec4f, 32>) {
+  let rows = min(p.tile_rows, p.M - row);
+  let per_row = p.tile_groups * 4u;
+  for (var e = 0u; e < rows * per_row; e++) {
+    let r = e / per_row;
+    let k = (c4 + (e % per_row) / 4u * WG_X) * 4u + e % 4u;
+    if (k < p.K) {
+      let i = (row + r) * p.K + k;
+      let v = acc[r * 4u + (e % per_row) / 4u][e % 4u];
+      if (p.accumulate != 0u) {
+        dinp[i] = dinp[i] + v;
+      } else {
+        dinp[i] = v;
+      }
+    }
+  }
+}
+
+// The same for dweight: rows n = row..row+TM−1 (of N).
+fn store_dweight_wide(row: u32, c4: u32, acc: array<vec4f, 32>) {
+  let rows = min(p.tile_rows, p.N - row);
+  let per_row = p.tile_groups * 4u;
+  for (var e = 0u; e < rows * per_row; e++) {
+    let r = e / per_row;
+    let k = (c4 + (e % per_row) / 4u * WG_X) * 4u + e % 4u;
+    if (k < p.K) {
+      let i = (row + r) * p.K + k;
+      let v = acc[r * 4u + (e % per_row) / 4u][e % 4u];
+      if (p.accumulate != 0u) {
+        dweight[i] = dweight[i] + v;
+      } else {
+        dweight[i] = v;
+      }
+    }
+  }
+}
+
+// dinp = dout·weight with K % 4 == 0, as the wide tile of matmul_forward_transposed: per n, TN vec4 of
+// weight row n (adjacent lanes read adjacent vec4) and one dout scalar per row.
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_backward_dinp_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
                              @builtin(num_workgroups) nwg: vec3u) {
-  let origin = matmul_tile_origin(wid, lid, nwg);
-  let row = origin.x;
-  let col = origin.y;
-  if (row >= p.M) {
+  let row = ((wid.y + wid.z * nwg.y) * WG_Y + lid.y) * TM;
+  let c4 = wid.x * TN * WG_X + lid.x;
+  let K4 = p.K / 4u;
+  if (row >= p.M || c4 >= K4) {
     return;
   }
-  let N4 = p.N / 4u;
-  let K4 = p.K / 4u;
-  let j4 = min(col / 4u, K4 - 1u);
-  let a0 = min(row, p.M - 1u) * N4;
-  let a1 = min(row + 1u, p.M - 1u) * N4;
-  let a2 = min(row + 2u, p.M - 1u) * N4;
-  let a3 = min(row + 3u, p.M - 1u) * N4;
-  let a4 = min(row + 4u, p.M - 1u) * N4;
-  let a5 = min(row + 5u, p.M - 1u) * N4;
-  let a6 = min(row + 6u, p.M - 1u) * N4;
-  let a7 = min(row + 7u, p.M - 1u) * N4;
-  var acc0 = vec4f(0.0);
-  var acc1 = vec4f(0.0);
-  var acc2 = vec4f(0.0);
-  var acc3 = vec4f(0.0);
-  var acc4 = vec4f(0.0);
-  var acc5 = vec4f(0.0);
-  var acc6 = vec4f(0.0);
-  var acc7 = vec4f(0.0);
-  for (var n4 = 0u; n4 < N4; n4++) {
-    let w = n4 * 4u * K4 + j4;
-    let b0 = weight4[w];
-    let b1 = weight4[w + K4];
-    let b2 = weight4[w + 2u * K4];
-    let b3 = weight4[w + 3u * K4];
-    acc0 = matmul_step4(acc0, dout4[a0 + n4], b0, b1, b2, b3);
-    acc1 = matmul_step4(acc1, dout4[a1 + n4], b0, b1, b2, b3);
-    acc2 = matmul_step4(acc2, dout4[a2 + n4], b0, b1, b2, b3);
-    acc3 = matmul_step4(acc3, dout4[a3 + n4], b0, b1, b2, b3);
+  let g1 = min(c4 + WG_X, K4 - 1u);
+  let g2 = min(c4 + 2u * WG_X, K4 - 1u);
+  let g3 = min(c4 + 3u * WG_X, K4 - 1u);
+  let a0 = min(row, p.M - 1u) * p.N;
+  let a1 = min(row + 1u, p.M - 1u) * p.N;
+  let a2 = min(row + 2u, p.M - 1u) * p.N;
+  let a3 = min(row + 3u, p.M - 1u) * p.N;
+  let a4 = min(row + 4u, p.M - 1u) * p.N;
+  let a5 = min(row + 5u, p.M - 1u) * p.N;
+  let a6 = min(row + 6u, p.M - 1u) * p.N;
+  let a7 = min(row + 7u, p.M - 1u) * p.N;
+  var acc00 = vec4f(0.0);
+  var acc01 = vec4f(0.0);
+  var acc02 = vec4f(0.0);
+  var acc03 = vec4f(0.0);
+  var acc10 = vec4f(0.0);
+  var acc11 = vec4f(0.0);
+  var acc12 = vec4f(0.0);
+  var acc13 = vec4f(0.0);
+  var acc20 = vec4f(0.0);
+  var acc21 = vec4f(0.0);
+  var acc22 = vec4f(0.0);
+  var acc23 = vec4f(0.0);
+  var acc30 = vec4f(0.0);
+  var acc31 = vec4f(0.0);
+  var acc32 = vec4f(0.0);
+  var acc33 = vec4f(0.0);
+  var acc40 = vec4f(0.0);
+  var acc41 = vec4f(0.0);
+  var acc42 = vec4f(0.0);
+  var acc43 = vec4f(0.0);
+  var acc50 = vec4f(0.0);
+  var acc51 = vec4f(0.0);
+  var acc52 = vec4f(0.0);
+  var acc53 = vec4f(0.0);
+  var acc60 = vec4f(0.0);
+  var acc61 = vec4f(0.0);
+  var acc62 = vec4f(0.0);
+  var acc63 = vec4f(0.0);
+  var acc70 = vec4f(0.0);
+  var acc71 = vec4f(0.0);
+  var acc72 = vec4f(0.0);
+  var acc73 = vec4f(0.0);
+  for (var n = 0u; n < p.N; n++) {
+    let b0 = weight4[n * K4 + c4];
+    var b1 = b0;
+    var b2 = b0;
+    var b3 = b0;
+    if (TN > 1u) {
+      b1 = weight4[n * K4 + g1];
+    }
+    if (TN > 2u) {
+      b2 = weight4[n * K4 + g2];
+      b3 = weight4[n * K4 + g3];
+    }
+    // Every load of the step first, then the arithmetic: loads interleaved with 32 live accumulators made
+    // LLVM spill around each lane-by-lane load on lavapipe (2× slower).
+    let x0 = dout[a0 + n];
+    let x1 = dout[a1 + n];
+    let x2 = dout[a2 + n];
+    let x3 = dout[a3 + n];
+    var x4 = x0;
+    var x5 = x0;
+    var x6 = x0;
+    var x7 = x0;
     if (TM == 8u) {
-      acc4 = matmul_step4(acc4, dout4[a4 + n4], b0, b1, b2, b3);
-      acc5 = matmul_step4(acc5, dout4[a5 + n4], b0, b1, b2, b3);
-      acc6 = matmul_step4(acc6, dout4[a6 + n4], b0, b1, b2, b3);
-      acc7 = matmul_step4(acc7, dout4[a7 + n4], b0, b1, b2, b3);
+      x4 = dout[a4 + n];
+      x5 = dout[a5 + n];
+      x6 = dout[a6 + n];
+      x7 = dout[a7 + n];
+    }
+    acc00 = acc00 + x0 * b0;
+    if (TN > 1u) {
+      acc01 = acc01 + x0 * b1;
+    }
+    if (TN > 2u) {
+      acc02 = acc02 + x0 * b2;
+      acc03 = acc03 + x0 * b3;
+    }
+    acc10 = acc10 + x1 * b0;
+    if (TN > 1u) {
+      acc11 = acc11 + x1 * b1;
+    }
+    if (TN > 2u) {
+      acc12 = acc12 + x1 * b2;
+      acc13 = acc13 + x1 * b3;
+    }
+    acc20 = acc20 + x2 * b0;
+    if (TN > 1u) {
+      acc21 = acc21 + x2 * b1;
+    }
+    if (TN > 2u) {
+      acc22 = acc22 + x2 * b2;
+      acc23 = acc23 + x2 * b3;
+    }
+    acc30 = acc30 + x3 * b0;
+    if (TN > 1u) {
+      acc31 = acc31 + x3 * b1;
+    }
+    if (TN > 2u) {
+      acc32 = acc32 + x3 * b2;
+      acc33 = acc33 + x3 * b3;
+    }
+    if (TM == 8u) {
+      acc40 = acc40 + x4 * b0;
+      if (TN > 1u) {
+        acc41 = acc41 + x4 * b1;
+      }
+      if (TN > 2u) {
+        acc42 = acc42 + x4 * b2;
+        acc43 = acc43 + x4 * b3;
+      }
+      acc50 = acc50 + x5 * b0;
+      if (TN > 1u) {
+        acc51 = acc51 + x5 * b1;
+      }
+      if (TN > 2u) {
+        acc52 = acc52 + x5 * b2;
+        acc53 = acc53 + x5 * b3;
+      }
+      acc60 = acc60 + x6 * b0;
+      if (TN > 1u) {
+        acc61 = acc61 + x6 * b1;
+      }
+      if (TN > 2u) {
+        acc62 = acc62 + x6 * b2;
+        acc63 = acc63 + x6 * b3;
+      }
+      acc70 = acc70 + x7 * b0;
+      if (TN > 1u) {
+        acc71 = acc71 + x7 * b1;
+      }
+      if (TN > 2u) {
+        acc72 = acc72 + x7 * b2;
+        acc73 = acc73 + x7 * b3;
+      }
     }
   }
-  store_dinp_tile(row, col, array<vec4f, 8>(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7));
+  store_dinp_wide(row, c4, array<vec4f, 32>(acc00, acc01, acc02, acc03, acc10, acc11, acc12, acc13, acc20,
+          acc21, acc22, acc23, acc30, acc31, acc32, acc33, acc40, acc41, acc42, acc43, acc50, acc51, acc52,
+          acc53, acc60, acc61, acc62, acc63, acc70, acc71, acc72, acc73));
 }
 
 // weight[n, col..col+3] from the scalar binding, each column clamped to K−1 (a clamped column is a copy
@@ -169,7 +316,7 @@ fn matmul_backward_dinp(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoca
   let origin = matmul_tile_origin(wid, lid, nwg);
   let row = origin.x;
   let col = origin.y;
-  if (row >= p.M) {
+  if (row >= p.M || col >= p.K) {
     return;
   }
   let a0 = min(row, p.M - 1u) * p.N;
@@ -204,46 +351,143 @@ fn matmul_backward_dinp(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoca
   store_dinp_tile(row, col, array<vec4f, 8>(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7));
 }
 
-// dweight = doutᵀ·inp with N % 4 == 0 and K % 4 == 0: at each m one vec4 of dout holds four of this
-// thread's rows n, and one vec4 of inp its four columns k. TM is a multiple of 4, so row groups align.
+// dweight = doutᵀ·inp with N % 4 == 0 and K % 4 == 0, as an outer product per m: TM / 4 vec4 of dout
+// row m hold this thread's rows n, TN vec4 of inp row m its column groups (adjacent lanes, adjacent vec4).
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_backward_dweight_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
                                 @builtin(num_workgroups) nwg: vec3u) {
-  let origin = matmul_tile_origin(wid, lid, nwg);
-  let row = origin.x;
-  let col = origin.y;
-  if (row >= p.N) {
-    return;
-  }
+  let row = ((wid.y + wid.z * nwg.y) * WG_Y + lid.y) * TM;
+  let c4 = wid.x * TN * WG_X + lid.x;
   let N4 = p.N / 4u;
   let K4 = p.K / 4u;
-  let j4 = min(col / 4u, K4 - 1u);
+  if (row >= p.N || c4 >= K4) {
+    return;
+  }
+  let g1 = min(c4 + WG_X, K4 - 1u);
+  let g2 = min(c4 + 2u * WG_X, K4 - 1u);
+  let g3 = min(c4 + 3u * WG_X, K4 - 1u);
   let i0 = min(row / 4u, N4 - 1u);
   let i1 = min(row / 4u + 1u, N4 - 1u);
-  var acc0 = vec4f(0.0);
-  var acc1 = vec4f(0.0);
-  var acc2 = vec4f(0.0);
-  var acc3 = vec4f(0.0);
-  var acc4 = vec4f(0.0);
-  var acc5 = vec4f(0.0);
-  var acc6 = vec4f(0.0);
-  var acc7 = vec4f(0.0);
+  var acc00 = vec4f(0.0);
+  var acc01 = vec4f(0.0);
+  var acc02 = vec4f(0.0);
+  var acc03 = vec4f(0.0);
+  var acc10 = vec4f(0.0);
+  var acc11 = vec4f(0.0);
+  var acc12 = vec4f(0.0);
+  var acc13 = vec4f(0.0);
+  var acc20 = vec4f(0.0);
+  var acc21 = vec4f(0.0);
+  var acc22 = vec4f(0.0);
+  var acc23 = vec4f(0.0);
+  var acc30 = vec4f(0.0);
+  var acc31 = vec4f(0.0);
+  var acc32 = vec4f(0.0);
+  var acc33 = vec4f(0.0);
+  var acc40 = vec4f(0.0);
+  var acc41 = vec4f(0.0);
+  var acc42 = vec4f(0.0);
+  var acc43 = vec4f(0.0);
+  var acc50 = vec4f(0.0);
+  var acc51 = vec4f(0.0);
+  var acc52 = vec4f(0.0);
+  var acc53 = vec4f(0.0);
+  var acc60 = vec4f(0.0);
+  var acc61 = vec4f(0.0);
+  var acc62 = vec4f(0.0);
+  var acc63 = vec4f(0.0);
+  var acc70 = vec4f(0.0);
+  var acc71 = vec4f(0.0);
+  var acc72 = vec4f(0.0);
+  var acc73 = vec4f(0.0);
   for (var m = 0u; m < p.M; m++) {
-    let b = inp4[m * K4 + j4];
+    let b0 = inp4[m * K4 + c4];
+    var b1 = b0;
+    var b2 = b0;
+    var b3 = b0;
+    if (TN > 1u) {
+      b1 = inp4[m * K4 + g1];
+    }
+    if (TN > 2u) {
+      b2 = inp4[m * K4 + g2];
+      b3 = inp4[m * K4 + g3];
+    }
+    // Loads first, then the arithmetic (see matmul_backward_dinp_vec4).
     let d0 = dout4[m * N4 + i0];
-    acc0 = acc0 + d0.x * b;
-    acc1 = acc1 + d0.y * b;
-    acc2 = acc2 + d0.z * b;
-    acc3 = acc3 + d0.w * b;
+    var d1 = d0;
     if (TM == 8u) {
-      let d1 = dout4[m * N4 + i1];
-      acc4 = acc4 + d1.x * b;
-      acc5 = acc5 + d1.y * b;
-      acc6 = acc6 + d1.z * b;
-      acc7 = acc7 + d1.w * b;
+      d1 = dout4[m * N4 + i1];
+    }
+    acc00 = acc00 + d0.x * b0;
+    if (TN > 1u) {
+      acc01 = acc01 + d0.x * b1;
+    }
+    if (TN > 2u) {
+      acc02 = acc02 + d0.x * b2;
+      acc03 = acc03 + d0.x * b3;
+    }
+    acc10 = acc10 + d0.y * b0;
+    if (TN > 1u) {
+      acc11 = acc11 + d0.y * b1;
+    }
+    if (TN > 2u) {
+      acc12 = acc12 + d0.y * b2;
+      acc13 = acc13 + d0.y * b3;
+    }
+    acc20 = acc20 + d0.z * b0;
+    if (TN > 1u) {
+      acc21 = acc21 + d0.z * b1;
+    }
+    if (TN > 2u) {
+      acc22 = acc22 + d0.z * b2;
+      acc23 = acc23 + d0.z * b3;
+    }
+    acc30 = acc30 + d0.w * b0;
+    if (TN > 1u) {
+      acc31 = acc31 + d0.w * b1;
+    }
+    if (TN > 2u) {
+      acc32 = acc32 + d0.w * b2;
+      acc33 = acc33 + d0.w * b3;
+    }
+    if (TM == 8u) {
+      acc40 = acc40 + d1.x * b0;
+      if (TN > 1u) {
+        acc41 = acc41 + d1.x * b1;
+      }
+      if (TN > 2u) {
+        acc42 = acc42 + d1.x * b2;
+        acc43 = acc43 + d1.x * b3;
+      }
+      acc50 = acc50 + d1.y * b0;
+      if (TN > 1u) {
+        acc51 = acc51 + d1.y * b1;
+      }
+      if (TN > 2u) {
+        acc52 = acc52 + d1.y * b2;
+        acc53 = acc53 + d1.y * b3;
+      }
+      acc60 = acc60 + d1.z * b0;
+      if (TN > 1u) {
+        acc61 = acc61 + d1.z * b1;
+      }
+      if (TN > 2u) {
+        acc62 = acc62 + d1.z * b2;
+        acc63 = acc63 + d1.z * b3;
+      }
+      acc70 = acc70 + d1.w * b0;
+      if (TN > 1u) {
+        acc71 = acc71 + d1.w * b1;
+      }
+      if (TN > 2u) {
+        acc72 = acc72 + d1.w * b2;
+        acc73 = acc73 + d1.w * b3;
+      }
     }
   }
-  store_dweight_tile(row, col, array<vec4f, 8>(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7));
+  store_dweight_wide(row, c4, array<vec4f, 32>(acc00, acc01, acc02, acc03, acc10, acc11, acc12, acc13, acc20,
+          acc21, acc22, acc23, acc30, acc31, acc32, acc33, acc40, acc41, acc42, acc43, acc50, acc51, acc52,
+          acc53, acc60, acc61, acc62, acc63, acc70, acc71, acc72, acc73));
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
@@ -252,7 +496,7 @@ fn matmul_backward_dweight(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
   let origin = matmul_tile_origin(wid, lid, nwg);
   let row = origin.x;
   let col = origin.y;
-  if (row >= p.N) {
+  if (row >= p.N || col >= p.K) {
     return;
   }
   let last = p.N - 1u;

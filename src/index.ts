@@ -21,3 +21,7 @@ export { Tokenizer, type VocabOptions, type EncodeOptions, type EncodeBatchOptio
 export { trainWordPieceVocab, type TrainVocabOptions } from './tokenizer/train_vocab.js';
 export { contrastiveEntropy, type ContrastiveEntropyOptions, type ContrastiveEntropyResult, type EvalProgress } from './eval/entropy.js';
 export { evaluate, type EvaluateOptions, type Evaluation } from './eval/evaluate.js';
+export { train, type TrainOptions, type TrainResult, type TrainProgress, type PeriodicEvaluation } from './train/train.js';
+export { loadCheckpoint, modelFiles, memoryCheckpointStore, type CheckpointStore, type CheckpointFiles, type LoadedModel } from './train/checkpoint.js';
+export { holdOutPairs, pairEntropy, type PairList, type PairEntropyOptions } from './train/holdout.js';
+export { learnTrainingVocabulary } from './train/vocab.js';

@@ -13,6 +13,7 @@
 // Flags (after the bench name): --tiles times every tile override that fits the device at 1024³ (forward,
 // dinp, dweight); --rounds N; --sizes 256,512.
 import type { Device } from '../gpu/device.js';
+import type { Recorder } from '../gpu/recorder.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { platformGpu } from '../platform/platform.js';
 import {
@@ -21,6 +22,7 @@ import {
   matmulBackwardWeight,
   matmulDefaultTile,
   matmulForward,
+  matmulWorkspaceSize,
   type MatmulTile,
 } from '../ops/matmul.js';
 import { matmulBackward as backwardRef, matmulForward as forwardRef } from '../ref/matmul.js';
@@ -29,7 +31,9 @@ import { adapterTag, median, timeGpu, type BenchContext } from './common.js';
 
 export const summary = 'fp32 matmul GFLOP/s (256–2048 forward, 1024 dinp/dweight): densescale vs tfjs-webgpu on the same adapter [--tiles] [--rounds N] [--sizes a,b]';
 
-type Op = 'forward' | 'dinp' | 'dweight';
+// forward: the recommended call (with a workspace: weight transposed, then the wide kernel), timed
+// together; forward-direct: without a workspace. tfjs has no counterpart for forward-direct.
+type Op = 'forward' | 'forward-direct' | 'dinp' | 'dweight';
 
 /** out (M,N) = inp·weightᵀ; dinp (M,K) = dout·weight; dweight (N,K) = doutᵀ·inp. All 2·M·N·K flops. */
 interface Problem {
@@ -70,10 +74,11 @@ async function checkCorrectness(device: Device): Promise<void> {
     weight: t('weight', [N, K], weight),
     bias: t('bias', [N], bias),
     dout: t('dout', [M, N], dout),
+    workspace: t('workspace', [matmulWorkspaceSize({ M, N, K })]),
   };
   try {
     const rec = device.recorder('bench.matmul.check');
-    matmulForward(rec, tensors.out, tensors.inp, tensors.weight, tensors.bias);
+    matmulForward(rec, tensors.out, tensors.inp, tensors.weight, tensors.bias, { workspace: tensors.workspace });
     matmulBackward(rec, tensors.dinp, tensors.dweight, tensors.dbias, null, tensors.dout, tensors.inp, tensors.weight);
     await rec.submit();
     const fwd = forwardRef(inp, weight, bias, { M, N, K });
@@ -96,23 +101,26 @@ async function checkCorrectness(device: Device): Promise<void> {
   }
 }
 
-/** Times one densescale problem for one round: the median of `iters` timed submits after `warmup`. */
+/** Times one densescale problem for one round: the median of `iters` timed submits after a warm-up. */
 async function timeDensescale(device: Device, pr: Problem, tile: MatmulTile, iters: number): Promise<{ ms: number; source: string }> {
   const { M, N, K } = pr;
-  const a = device.tensor('bench.a', pr.op === 'dweight' ? [M, N] : [M, pr.op === 'dinp' ? N : K], 'f32', uniform(pr.op === 'dweight' ? M * N : M * (pr.op === 'dinp' ? N : K), 5));
-  const b = device.tensor('bench.b', pr.op === 'dweight' ? [M, K] : [N, K], 'f32', uniform(pr.op === 'dweight' ? M * K : N * K, 6));
-  const out = device.tensor('bench.out', pr.op === 'forward' ? [M, N] : pr.op === 'dinp' ? [M, K] : [N, K]);
+  const forward = pr.op === 'forward' || pr.op === 'forward-direct';
+  const [aShape, bShape, outShape]: number[][] =
+    forward ? [[M, K], [N, K], [M, N]] : pr.op === 'dinp' ? [[M, N], [N, K], [M, K]] : [[M, N], [M, K], [N, K]];
+  const a = device.tensor('bench.a', aShape!, 'f32', uniform(aShape![0]! * aShape![1]!, 5));
+  const b = device.tensor('bench.b', bShape!, 'f32', uniform(bShape![0]! * bShape![1]!, 6));
+  const out = device.tensor('bench.out', outShape!);
+  const workspace = pr.op === 'forward' ? device.tensor('bench.workspace', [matmulWorkspaceSize({ M, N, K })]) : null;
   try {
-    const record =
-      pr.op === 'forward'
-        ? (rec: Parameters<typeof matmulForward>[0]) => matmulForward(rec, out, a, b, null, { tile })
-        : pr.op === 'dinp'
-          ? (rec: Parameters<typeof matmulForward>[0]) => matmulBackwardInput(rec, out, a, b, { tile })
-          : (rec: Parameters<typeof matmulForward>[0]) => matmulBackwardWeight(rec, out, a, b, { tile });
+    const record = (rec: Recorder): void => {
+      if (forward) matmulForward(rec, out, a, b, null, { tile, workspace });
+      else if (pr.op === 'dinp') matmulBackwardInput(rec, out, a, b, { tile });
+      else matmulBackwardWeight(rec, out, a, b, { tile });
+    };
     const t = await timeGpu(device, record, { warmup: 1, iters });
     return { ms: t.ms, source: t.source };
   } finally {
-    for (const x of [a, b, out]) device.release(x);
+    for (const x of [a, b, out, workspace]) if (x !== null) device.release(x);
   }
 }
 
@@ -163,7 +171,7 @@ async function timeTfjs(t: Tfjs, pr: Problem, iters: number): Promise<number> {
   const { tf } = t;
   const { M, N, K } = pr;
   const [aShape, bShape, ta, tb]: [[number, number], [number, number], boolean, boolean] =
-    pr.op === 'forward' ? [[M, K], [N, K], false, true] : pr.op === 'dinp' ? [[M, N], [N, K], false, false] : [[M, N], [M, K], true, false];
+    pr.op === 'forward' || pr.op === 'forward-direct' ? [[M, K], [N, K], false, true] : pr.op === 'dinp' ? [[M, N], [N, K], false, false] : [[M, N], [M, K], true, false];
   const a = tf.tensor2d(uniform(aShape[0] * aShape[1], 5), aShape);
   const b = tf.tensor2d(uniform(bShape[0] * bShape[1], 6), bShape);
   try {
@@ -238,19 +246,21 @@ async function cpuFp32Peak(): Promise<{ gflops: number; assumption: string } | n
 function candidateTiles(device: Device): MatmulTile[] {
   const maxInvocations = device.gpu.limits.maxComputeInvocationsPerWorkgroup;
   const out: MatmulTile[] = [matmulDefaultTile(device)];
-  for (const rowsPerThread of [8, 4] as const) {
+  const add = (tile: MatmulTile) => {
+    if (tile.workgroupColumns * tile.workgroupRows <= maxInvocations && !out.some((t) => JSON.stringify(t) === JSON.stringify(tile))) out.push(tile);
+  };
+  for (const columnGroupsPerThread of [4, 2, 1] as const) {
     for (const [workgroupColumns, workgroupRows] of [
-      [16, 4],
-      [64, 1],
-      [8, 8],
-      [32, 2],
-      [16, 16],
       [8, 1],
+      [16, 1],
+      [32, 1],
+      [64, 1],
+      [16, 4],
     ] as const) {
-      const tile = { rowsPerThread, workgroupColumns, workgroupRows };
-      if (workgroupColumns * workgroupRows <= maxInvocations && !out.some((t) => JSON.stringify(t) === JSON.stringify(tile))) out.push(tile);
+      add({ rowsPerThread: 8, columnGroupsPerThread, workgroupColumns, workgroupRows });
     }
   }
+  add({ rowsPerThread: 4, columnGroupsPerThread: 4, workgroupColumns: 16, workgroupRows: 1 });
   return out;
 }
 
@@ -262,7 +272,9 @@ export async function run(ctx: BenchContext): Promise<void> {
   const sizes = (flagValue(ctx.args, '--sizes') ?? (ctx.quick ? '256,512' : '256,512,1024,2048')).split(',').map(Number);
   const iters = (n: number) => (n >= 2048 ? 2 : n >= 1024 ? 3 : 5);
   const problems: Problem[] = sizes.map((n) => ({ op: 'forward', M: n, N: n, K: n }));
-  if (sizes.includes(1024)) problems.push({ op: 'dinp', M: 1024, N: 1024, K: 1024 }, { op: 'dweight', M: 1024, N: 1024, K: 1024 });
+  if (sizes.includes(1024)) {
+    for (const op of ['forward-direct', 'dinp', 'dweight'] as const) problems.push({ op, M: 1024, N: 1024, K: 1024 });
+  }
   const tile = matmulDefaultTile(device);
 
   // --adapter is parsed by the CLI; tfjs must reach the same dawn instance, which is keyed by that option.
@@ -279,7 +291,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       const ours = await timeDensescale(device, pr, tile, iters(pr.M));
       add(`densescale:${key}`, ours.ms);
       source.set('densescale', ours.source);
-      if (typeof tfjs !== 'string') add(`tfjs-webgpu:${key}`, await timeTfjs(tfjs, pr, iters(pr.M)));
+      if (typeof tfjs !== 'string' && pr.op !== 'forward-direct') add(`tfjs-webgpu:${key}`, await timeTfjs(tfjs, pr, iters(pr.M)));
     }
   }
   if (typeof tfjs !== 'string') source.set('tfjs-webgpu', tfjs.timer);

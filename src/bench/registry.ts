@@ -16,4 +16,5 @@ export const BENCHES: Record<string, () => Promise<BenchModule>> = {
   attention: () => import('./attention.js'),
   eval: () => import('./eval.js'),
   reproduce: () => import('./reproduce.js'),
+  train: () => import('./train.js'),
 };

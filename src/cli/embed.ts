@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { embedTexts, type Tower } from '../eval/embed.js';
-import { openModelDir } from '../eval/model_dir_node.js';
+import { openModelDir } from './model_dir.js';
 import { createDevice } from '../gpu/device.js';
 import type { BiEncoder } from '../model/biencoder.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';

@@ -8,7 +8,7 @@ import { evaluate } from '../eval/evaluate.js';
 import type { EvalProgress } from '../eval/entropy.js';
 import { evalManifest, recordReads, type EvalManifest, type EvalSettings } from '../eval/manifest.js';
 import { hashFiles } from '../eval/manifest_node.js';
-import { openModelDir } from '../eval/model_dir_node.js';
+import { openModelDir } from './model_dir.js';
 import { VERSION } from '../gen/version.js';
 import { createDevice } from '../gpu/device.js';
 import { num, parse, UsageError } from './args.js';

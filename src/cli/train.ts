@@ -22,7 +22,7 @@ import { loadModelDir } from '../train/checkpoint_node.js';
 import { negativePool } from '../data/sampling.js';
 import { contrastiveEntropy } from '../eval/entropy.js';
 import { holdOutPairs, pairEntropy, poolExcluding, type PairList } from '../train/holdout.js';
-import { train, type Evaluation } from '../train/train.js';
+import { train, type PeriodicEvaluation } from '../train/train.js';
 import { learnTrainingVocabulary } from '../train/vocab.js';
 import { num, parse, UsageError } from './args.js';
 import { ProgressDisplay, stderrTerminal } from './progress.js';
@@ -112,6 +112,8 @@ const FLAG_OF: Record<string, string> = {
   evalPairs: 'eval-pairs',
   split: 'split',
   vocabSize: 'vocab-size',
+  // A checkpoint in <out> written by a run with other settings.
+  checkpoints: 'out',
 };
 
 const DEV_SPLITS = ['dev', 'dev.small', 'validation', 'valid', 'val'];
@@ -241,7 +243,7 @@ async function run(values: Record<string, string | boolean | undefined>): Promis
     const activeTokenizer = tokenizer;
 
     // One draw of negatives (seed 1, the paper's), the same at every evaluation, so scores compare across steps.
-    let evaluate: Evaluation | undefined;
+    let evaluate: PeriodicEvaluation | undefined;
     const lengths = { queryLength: shape.queryLength, passageLength: shape.passageLength };
     if (evalSet !== null && 'split' in evalSet) {
       const { split: evalSplit, pairs: maxPairs } = evalSet;

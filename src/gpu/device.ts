@@ -223,6 +223,18 @@ export class Device {
     return t;
   }
 
+  private placeholderTensor: Tensor | null = null;
+
+  /**
+   * A zeroed 16-byte storage tensor for bindings an entry point declares but a dispatch never reads
+   * (e.g. the vec4 views of a kernel running its scalar path): every binding must be filled, and vec4
+   * arrays need at least 16 bytes.
+   */
+  placeholder(): Tensor {
+    this.placeholderTensor ??= this.tensor('placeholder', [4]);
+    return this.placeholderTensor;
+  }
+
   /** Frees a buffer (or a tensor's whole buffer) and forgets every bind group that used it. */
   release(target: GPUBuffer | Tensor): void {
     const buf = target instanceof Tensor ? target.buffer : target;

@@ -117,7 +117,7 @@ export function contrastiveEvalForward(
   passages: Tensor,
   posIndex: Tensor,
   negIndex: Tensor,
-  options: { scale?: number } = {},
+  options: { scale?: number; /** false forces scalar loads (same bits; tests use it to prove that). */ vectorLoads?: boolean } = {},
 ): void {
   const op = 'contrastiveEvalForward';
   const scale = options.scale ?? 1;
@@ -138,11 +138,12 @@ export function contrastiveEvalForward(
   if (!Number.isFinite(scale)) throw new ConfigError(`must be finite, got ${scale}`, `${op}.scale`);
   const device = rec.device;
   const k = device.kernel('contrastive_eval_forward');
+  const vec4 = options.vectorLoads !== false && D % 4 === 0;
   rec.dispatch(
     k,
-    { rows: B, dim: D, negatives: W, scale },
+    { rows: B, dim: D, negatives: W, scale, use_vec4: vec4 ? 1 : 0 },
     // With W = 0 the negatives binding is never read; WebGPU still wants a non-empty buffer there.
-    { loss, scores, query_emb: queries, passage_emb: passages, pos_index: posIndex, neg_index: negIndex },
+    { loss, scores, query_emb: queries, passage_emb: passages, pos_index: posIndex, neg_index: negIndex, query_emb4: vec4 ? queries : device.placeholder(), passage_emb4: vec4 ? passages : device.placeholder() },
     grid1d(B, 1, device.gpu.limits.maxComputeWorkgroupsPerDimension),
   );
 }

@@ -7,12 +7,19 @@ import type { Tensor } from '../gpu/tensor.js';
 import { ConfigError, LimitError, ShapeError } from '../errors.js';
 import { checkShapes, type Shape } from '../util/assert.js';
 import { ceilDiv } from '../util/math.js';
+import { grid1d } from '../gpu/kernel.js';
 
-/** How a matmul kernel splits its output: each thread owns rowsPerThread × 4 outputs. */
+/**
+ * How a matmul kernel splits its output. The wide kernels (transposed forward, the vec4 backward ones)
+ * give each thread rowsPerThread × (4·columnGroupsPerThread) outputs; the direct and any-shape kernels
+ * rowsPerThread × 4.
+ */
 export interface MatmulTile {
   /** Output rows per thread: 4 or 8 (named accumulator registers in the shader). */
   rowsPerThread: 4 | 8;
-  /** Threads along the output columns in a workgroup (each covers 4 columns). */
+  /** Groups of 4 output columns per thread in the wide kernels: 1, 2 or 4. */
+  columnGroupsPerThread: 1 | 2 | 4;
+  /** Threads along the output columns in a workgroup. */
   workgroupColumns: number;
   /** Threads along the output rows in a workgroup. */
   workgroupRows: number;
@@ -22,11 +29,31 @@ export interface MatmulOptions {
   /** Override the device's default tile (benchmarks and tests); results are bitwise the same for any tile. */
   tile?: Partial<MatmulTile>;
   /**
-   * Use the vec4-load entry point when the shape allows it (default). false forces the scalar-load entry
-   * point, which accepts any shape and gives the same bits; tests use it to prove that.
+   * Use the vec4-load entry points when the shape allows it (default). false forces the scalar-load entry
+   * points (and the direct forward even with a workspace), which accept any shape and give the same bits;
+   * tests use it to prove that.
    */
   vectorLoads?: boolean;
 }
+
+export interface MatmulForwardOptions extends MatmulOptions {
+  /**
+   * Scratch of at least matmulWorkspaceSize({ M, N, K }) elements. With it the forward can transpose the
+   * weight there and run the wide kernel (≈2× faster on lavapipe); without it, a direct kernel. Same bits.
+   */
+  workspace?: Tensor | null;
+  /**
+   * Whether to take the transposed-weight path when a workspace is given. By default only from
+   * MATMUL_TRANSPOSE_MIN_ROWS rows: below that, transposing the weight costs more than it saves.
+   */
+  transposeWeight?: boolean;
+}
+
+/**
+ * Rows of inp from which matmulForward transposes the weight by default: the transpose reads and writes the
+ * weight once, and each row tile of the direct kernel reads it once too, at about half the wide kernel's speed.
+ */
+export const MATMUL_TRANSPOSE_MIN_ROWS = 32;
 
 export interface MatmulBackwardOptions extends MatmulOptions {
   /** Add the gradient to what the output buffer holds (old + gradient) instead of overwriting it. */
@@ -43,17 +70,22 @@ export interface MatmulAccumulate {
 /** Rows of dout summed by one matmul_backward_dbias thread before the fixed-order second stage. */
 export const MATMUL_DBIAS_ROWS = 256;
 
-const PORTABLE_TILE: MatmulTile = { rowsPerThread: 8, workgroupColumns: 16, workgroupRows: 4 };
+// Measured with `densescale bench matmul --tiles` (see src/bench/matmul.ts): on lavapipe the widest tile
+// wins because loads, executed lane by lane, dominate. Other adapters get a tile with 32 accumulators
+// per thread and 64-thread workgroups, a conventional choice nobody has measured here yet.
+const CPU_TILE: MatmulTile = { rowsPerThread: 8, columnGroupsPerThread: 4, workgroupColumns: 16, workgroupRows: 1 };
+const GPU_TILE: MatmulTile = { rowsPerThread: 8, columnGroupsPerThread: 1, workgroupColumns: 16, workgroupRows: 4 };
 
 /**
- * The tile a device gets unless options.tile says otherwise. Every default fits the WebGPU default limits
- * (≤ 256 invocations, no workgroup memory); see the matmul benchmark for how they were chosen.
+ * The tile a device gets unless options.tile says otherwise: one for CPU (fallback) adapters such as
+ * lavapipe and SwiftShader, one for GPUs. Both fit the WebGPU default limits (≤ 256 invocations, no
+ * workgroup memory).
  *
  * @example
- * const tile = matmulDefaultTile(device); // { rowsPerThread: 8, workgroupColumns: 16, workgroupRows: 4 }
+ * matmulDefaultTile(device); // { rowsPerThread: 8, columnGroupsPerThread: 4, workgroupColumns: 16, workgroupRows: 1 } on lavapipe
  */
-export function matmulDefaultTile(_device: Device): MatmulTile {
-  return { ...PORTABLE_TILE };
+export function matmulDefaultTile(device: Device): MatmulTile {
+  return { ...(device.info.isFallbackAdapter ? CPU_TILE : GPU_TILE) };
 }
 
 function resolveTile(device: Device, op: string, options: MatmulOptions): MatmulTile {
@@ -61,30 +93,41 @@ function resolveTile(device: Device, op: string, options: MatmulOptions): Matmul
   if (tile.rowsPerThread !== 4 && tile.rowsPerThread !== 8) {
     throw new ConfigError(`${op}: rowsPerThread must be 4 or 8, got ${String(tile.rowsPerThread)}`, 'tile.rowsPerThread');
   }
+  if (![1, 2, 4].includes(tile.columnGroupsPerThread)) {
+    throw new ConfigError(`${op}: columnGroupsPerThread must be 1, 2 or 4, got ${String(tile.columnGroupsPerThread)}`, 'tile.columnGroupsPerThread');
+  }
   for (const key of ['workgroupColumns', 'workgroupRows'] as const) {
     if (!Number.isInteger(tile[key]) || tile[key] < 1) throw new ConfigError(`${op}: ${key} must be a positive integer, got ${tile[key]}`, `tile.${key}`);
   }
   return tile;
 }
 
-function tileOverrides(tile: MatmulTile): Record<string, number> {
-  return { TM: tile.rowsPerThread, WG_X: tile.workgroupColumns, WG_Y: tile.workgroupRows };
+/** Overrides, Params fields and grid of a tiled kernel; `wide` kernels use column groups. */
+interface TiledLaunch {
+  overrides: Record<string, number>;
+  params: { tile_rows: number; tile_groups: number };
+  grid: [number, number, number];
 }
 
 /**
  * Workgroup grid for `rows` × `cols` outputs: x over column tiles, row tiles folded into (y, z) past
  * maxComputeWorkgroupsPerDimension; the kernel linearises row tile = wid.y + wid.z·nwg.y.
  */
-function tiledGrid(device: Device, entry: string, tile: MatmulTile, rows: number, cols: number): [number, number, number] {
+function tiledLaunch(device: Device, entry: string, tile: MatmulTile, rows: number, cols: number, wide: boolean): TiledLaunch {
   const max = device.gpu.limits.maxComputeWorkgroupsPerDimension;
-  const x = ceilDiv(cols, 4 * tile.workgroupColumns);
+  // A narrow output needs fewer column groups: extra groups would only recompute clamped columns.
+  const needed = ceilDiv(ceilDiv(cols, 4), tile.workgroupColumns);
+  const groups = wide ? ([4, 2, 1] as const).find((g) => g <= tile.columnGroupsPerThread && g <= needed) ?? 1 : 1;
+  const x = ceilDiv(ceilDiv(cols, 4), groups * tile.workgroupColumns);
   const rowTiles = ceilDiv(rows, tile.rowsPerThread * tile.workgroupRows);
   if (x > max) {
     throw new LimitError(`${entry}: ${cols} output columns need ${x} workgroups along x, more than ${max}; use wider workgroups`, 'maxComputeWorkgroupsPerDimension', x, max);
   }
   const z = ceilDiv(rowTiles, max);
   if (z > max) throw new LimitError(`${entry}: ${rows} output rows need ${rowTiles} row tiles, more than ${max}²`, 'maxComputeWorkgroupsPerDimension', rowTiles, max * max);
-  return [x, ceilDiv(rowTiles, z), z];
+  const overrides: Record<string, number> = { TM: tile.rowsPerThread, WG_X: tile.workgroupColumns, WG_Y: tile.workgroupRows };
+  if (wide) overrides.TN = groups;
+  return { overrides, params: { tile_rows: tile.rowsPerThread, tile_groups: groups }, grid: [x, ceilDiv(rowTiles, z), z] };
 }
 
 function lastDim(shape: Shape): number {
@@ -106,31 +149,55 @@ function isMatrix(t: Tensor, M: number, cols: number): boolean {
 
 /**
  * Records out = inp·weightᵀ + bias: inp (…, K) viewed as (M, K), weight (N, K), bias (N) or null,
- * out (…, N) with M·N elements. Any M, N, K ≥ 1; vec4 loads when K % 4 == 0.
+ * out (…, N) with M·N elements. Any M, N, K ≥ 1. With options.workspace (matmulWorkspaceSize elements)
+ * and at least MATMUL_TRANSPOSE_MIN_ROWS rows it transposes the weight there and runs the wide kernel;
+ * otherwise a direct kernel (vec4 loads when K % 4 == 0). Every way gives the same bits.
  *
  * @example
- * const out = device.tensor('out', [B, T, 3 * C]);
- * matmulForward(rec, out, ln1Out, qkvWeight, qkvBias);        // linear layer
- * matmulForward(rec, scores, queries, passages, null);         // S = Q·Pᵀ
+ * const workspace = device.tensor('matmul.workspace', [matmulWorkspaceSize({ M: B * T, N: 3 * C, K: C })]);
+ * matmulForward(rec, qkv, ln1Out, qkvWeight, qkvBias, { workspace });   // linear layer
+ * matmulForward(rec, scores, queries, passages, null, { workspace });   // S = Q·Pᵀ
  */
-export function matmulForward(rec: Recorder, out: Tensor, inp: Tensor, weight: Tensor, bias: Tensor | null, options: MatmulOptions = {}): void {
+export function matmulForward(rec: Recorder, out: Tensor, inp: Tensor, weight: Tensor, bias: Tensor | null, options: MatmulForwardOptions = {}): void {
   const device = rec.device;
   const shapes: Record<string, Shape> = { out: out.shape, inp: inp.shape, weight: weight.shape, ...(bias ? { bias: bias.shape } : {}) };
   const { M, N, K } = linearDims('matmulForward', shapes, inp, weight);
   checkShapes(isMatrix(out, M, N) && (bias === null || bias.numel === N), 'matmulForward', shapes, `out must be (…, ${N}) with ${M * N} elements${bias ? `, bias (${N})` : ''}`);
   const tile = resolveTile(device, 'matmulForward', options);
+  const has_bias = bias === null ? 0 : 1;
+  // Without a bias the kernels never read the binding (has_bias = 0), but it must be bound: reuse weight.
+  const biasBinding = bias ?? weight;
+  const workspace = options.workspace ?? null;
+  const transpose = workspace !== null && options.vectorLoads !== false && (options.transposeWeight ?? M >= MATMUL_TRANSPOSE_MIN_ROWS);
+  if (transpose) {
+    const need = transposedWeightSize(N, K);
+    if (workspace!.numel < need) {
+      throw new ShapeError(`matmulForward: weight (${weight.shape.join(',')}) needs a workspace of ${need} elements (matmulWorkspaceSize), got (${workspace!.shape.join(',')})`);
+    }
+    const wt4 = workspace!.slice(0, [need], `${workspace!.label}.weight_t`);
+    const transposeKernel = device.kernel('matmul_forward_transpose', { WG_X: 64, WG_Y: 1 });
+    rec.dispatch(transposeKernel, { M, N, K, has_bias, tile_rows: 0, tile_groups: 0 }, { wt4, weight }, grid1d(need / 4, 64, device.gpu.limits.maxComputeWorkgroupsPerDimension));
+    const launch = tiledLaunch(device, 'matmul_forward_transposed', tile, M, N, true);
+    const kernel = device.kernel('matmul_forward_transposed', launch.overrides);
+    rec.dispatch(kernel, { M, N, K, has_bias, ...launch.params }, { out, wt4, inp, bias: biasBinding }, launch.grid);
+    return;
+  }
   const vec4 = options.vectorLoads !== false && K % 4 === 0;
   const entry = vec4 ? 'matmul_forward_vec4' : 'matmul_forward';
-  const kernel = device.kernel(entry, tileOverrides(tile));
-  // Without a bias the kernel never reads the binding (has_bias = 0), but it must be bound: reuse weight.
-  const biasBinding = bias ?? weight;
+  const launch = tiledLaunch(device, entry, tile, M, N, false);
+  const kernel = device.kernel(entry, launch.overrides);
   const bindings: Record<string, BindingSource> = vec4 ? { out, inp4: inp, weight4: weight, bias: biasBinding } : { out, inp, weight, bias: biasBinding };
-  rec.dispatch(kernel, { M, N, K, has_bias: bias === null ? 0 : 1, tile_rows: tile.rowsPerThread }, bindings, tiledGrid(device, entry, tile, M, N));
+  rec.dispatch(kernel, { M, N, K, has_bias, ...launch.params }, bindings, launch.grid);
+}
+
+/** Elements of the zero-padded weightᵀ (K, 4·⌈N/4⌉) that the transposed forward keeps in the workspace. */
+function transposedWeightSize(N: number, K: number): number {
+  return K * 4 * ceilDiv(N, 4);
 }
 
 /**
  * Records dinp = dout·weight (the input gradient of out = inp·weightᵀ): dout (…, N) viewed as (M, N),
- * weight (N, K), dinp (…, K) with M·K elements. vec4 loads when N % 4 == 0 and K % 4 == 0.
+ * weight (N, K), dinp (…, K) with M·K elements. The wide kernel when K % 4 == 0.
  *
  * @example
  * matmulBackwardInput(rec, dln1Out, dqkv, qkvWeight, { accumulate: false });
@@ -146,16 +213,17 @@ export function matmulBackwardInput(rec: Recorder, dinp: Tensor, dout: Tensor, w
   const M = dout.numel / N;
   checkShapes(isMatrix(dinp, M, K), 'matmulBackwardInput', shapes, `dinp must be (…, ${K}) with ${M * K} elements`);
   const tile = resolveTile(device, 'matmulBackwardInput', options);
-  const vec4 = options.vectorLoads !== false && N % 4 === 0 && K % 4 === 0;
+  const vec4 = options.vectorLoads !== false && K % 4 === 0;
   const entry = vec4 ? 'matmul_backward_dinp_vec4' : 'matmul_backward_dinp';
-  const kernel = device.kernel(entry, tileOverrides(tile));
-  const bindings: Record<string, BindingSource> = vec4 ? { dinp, dout4: dout, weight4: weight } : { dinp, dout, weight };
-  rec.dispatch(kernel, { M, N, K, accumulate: options.accumulate ? 1 : 0, tile_rows: tile.rowsPerThread }, bindings, tiledGrid(device, entry, tile, M, K));
+  const launch = tiledLaunch(device, entry, tile, M, K, vec4);
+  const kernel = device.kernel(entry, launch.overrides);
+  const bindings: Record<string, BindingSource> = vec4 ? { dinp, dout, weight4: weight } : { dinp, dout, weight };
+  rec.dispatch(kernel, { M, N, K, accumulate: options.accumulate ? 1 : 0, ...launch.params }, bindings, launch.grid);
 }
 
 /**
  * Records dweight = doutᵀ·inp (the weight gradient of out = inp·weightᵀ): dout (…, N) and inp (…, K)
- * viewed as (M, N) and (M, K), dweight (N, K). vec4 loads when N % 4 == 0 and K % 4 == 0.
+ * viewed as (M, N) and (M, K), dweight (N, K). The wide kernel when N % 4 == 0 and K % 4 == 0.
  *
  * @example
  * matmulBackwardWeight(rec, grads.qkvWeight, dqkv, ln1Out, { accumulate: true }); // second tower pass
@@ -172,28 +240,33 @@ export function matmulBackwardWeight(rec: Recorder, dweight: Tensor, dout: Tenso
   const tile = resolveTile(device, 'matmulBackwardWeight', options);
   const vec4 = options.vectorLoads !== false && N % 4 === 0 && K % 4 === 0;
   const entry = vec4 ? 'matmul_backward_dweight_vec4' : 'matmul_backward_dweight';
-  const kernel = device.kernel(entry, tileOverrides(tile));
+  const launch = tiledLaunch(device, entry, tile, N, K, vec4);
+  const kernel = device.kernel(entry, launch.overrides);
   const bindings: Record<string, BindingSource> = vec4 ? { dweight, dout4: dout, inp4: inp } : { dweight, dout, inp };
-  rec.dispatch(kernel, { M, N, K, accumulate: options.accumulate ? 1 : 0, tile_rows: tile.rowsPerThread }, bindings, tiledGrid(device, entry, tile, N, K));
+  rec.dispatch(kernel, { M, N, K, accumulate: options.accumulate ? 1 : 0, ...launch.params }, bindings, launch.grid);
 }
 
 /**
- * Elements of the optional workspace of matmulBackwardBias for dout (M, N): the per-chunk column sums of
- * its two-stage reduction (0 when M ≤ 256, where one stage is as parallel).
+ * Elements of a workspace that serves every matmul launcher for out (M, N) = inp (M, K)·weight (N, K)ᵀ:
+ * the transposed weight of matmulForward and the per-chunk column sums of matmulBackwardBias's
+ * two-stage reduction. One tensor sized for the largest layer can be shared by all of them.
  *
  * @example
- * const size = matmulWorkspaceSize({ M: B * T, N: 3 * C });
- * const workspace = size > 0 ? device.tensor('matmul.workspace', [size]) : null;
+ * const workspace = device.tensor('matmul.workspace', [matmulWorkspaceSize({ M: B * T, N: 4 * C, K: C })]);
  */
-export function matmulWorkspaceSize({ M, N }: { M: number; N: number }): number {
+export function matmulWorkspaceSize({ M, N, K }: { M: number; N: number; K: number }): number {
+  return Math.max(transposedWeightSize(N, K), dbiasWorkspaceSize(M, N));
+}
+
+function dbiasWorkspaceSize(M: number, N: number): number {
   return M <= MATMUL_DBIAS_ROWS ? 0 : ceilDiv(M, MATMUL_DBIAS_ROWS) * N;
 }
 
 /**
  * Records dbias = column sums of dout (…, N) viewed as (M, N), in a fixed order: rows in chunks of 256,
- * each chunk summed in order, then the chunk sums in order. With a workspace of matmulWorkspaceSize({M, N})
- * elements the chunks run in parallel (two dispatches); with null one thread sums each column. Both give
- * the same bits.
+ * each chunk summed in order, then the chunk sums in order. With a workspace (⌈M/256⌉·N elements when
+ * M > 256; matmulWorkspaceSize covers it) the chunks run in parallel (two dispatches); with null one
+ * thread sums each column. Both give the same bits.
  *
  * @example
  * matmulBackwardBias(rec, grads.qkvBias, workspace, dqkv, { accumulate: true });
@@ -202,13 +275,13 @@ export function matmulBackwardBias(rec: Recorder, dbias: Tensor, workspace: Tens
   const device = rec.device;
   const N = lastDim(dout.shape);
   const M = dout.numel / N;
-  const need = matmulWorkspaceSize({ M, N });
+  const need = dbiasWorkspaceSize(M, N);
   const shapes: Record<string, Shape | number> = { dbias: dbias.shape, dout: dout.shape, workspace: workspace?.shape ?? 0 };
   checkShapes(N >= 1 && dout.numel >= 1 && dbias.numel === N, 'matmulBackwardBias', shapes, `dbias must have ${N} elements`);
   if (workspace !== null && workspace.numel < need) {
-    throw new ShapeError(`matmulBackwardBias: dout (${dout.shape.join(',')}) needs a workspace of ${need} elements (matmulWorkspaceSize), got (${workspace.shape.join(',')})`);
+    throw new ShapeError(`matmulBackwardBias: dout (${dout.shape.join(',')}) needs a workspace of ${need} elements, got (${workspace.shape.join(',')})`);
   }
-  const params = { M, N, K: 1, accumulate: options.accumulate ? 1 : 0, tile_rows: 0 };
+  const params = { M, N, K: 1, accumulate: options.accumulate ? 1 : 0, tile_rows: 0, tile_groups: 0 };
   const max = device.gpu.limits.maxComputeWorkgroupsPerDimension;
   const single = device.kernel('matmul_backward_dbias');
   const columns = ceilDiv(N, single.workgroupSize[0]);

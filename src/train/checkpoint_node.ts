@@ -15,9 +15,10 @@ const MODEL_FILES = ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer
  * with HF's save_pretrained(..., safe_serialization=True)).
  *
  * @example
- * const { model, tokenizer, config } = await loadModelDir(device, 'runs/mini/model', { maxLength: 180 });
+ * const { model, tokenizer, config, files } = await loadModelDir(device, 'runs/mini/model', { maxLength: 180 });
+ * // files: the bytes read, by name (for manifests)
  */
-export async function loadModelDir(device: Device, dir: string, options: BiEncoderOptions = {}): Promise<LoadedModel> {
+export async function loadModelDir(device: Device, dir: string, options: BiEncoderOptions = {}): Promise<LoadedModel & { files: CheckpointFiles }> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -30,7 +31,7 @@ export async function loadModelDir(device: Device, dir: string, options: BiEncod
   const files: CheckpointFiles = {};
   for (const name of MODEL_FILES) if (names.includes(name)) files[name] = new Uint8Array(await readFile(join(dir, name)));
   try {
-    return await loadCheckpoint(device, files, options);
+    return { ...(await loadCheckpoint(device, files, options)), files };
   } catch (e) {
     // Name the file by its path on disk, not only by its name in the folder.
     if (e instanceof FormatError && e.file !== undefined && !e.file.startsWith(dir)) {

@@ -29,7 +29,7 @@ import {
 import { learningRate } from './schedule.js';
 
 /** Periodic evaluation: `run` returns a score where lower is better (e.g. contrastive entropy). */
-export interface Evaluation {
+export interface PeriodicEvaluation {
   /** Evaluate after every `every` steps, and after the last step. */
   every: number;
   run: (model: BiEncoder) => Promise<number>;
@@ -80,7 +80,7 @@ export interface TrainOptions {
   seed: number;
   /** Read the loss back (and report progress) every this many steps. Default 10. */
   logEvery?: number;
-  evaluate?: Evaluation;
+  evaluate?: PeriodicEvaluation;
   onProgress?: (progress: TrainProgress) => void;
   /** Stop after the current step: a checkpoint is saved (with `checkpoints`), then AbortError is thrown. */
   signal?: AbortSignal;
@@ -135,7 +135,7 @@ function validate(o: TrainOptions): void {
   if (o.evaluate !== undefined) checkInt(o.evaluate.every, 'evaluate.every', 1);
 }
 
-/** Stops at Infinity-free values: JSON has no NaN, so a diverged run is reported, not stored. */
+/** A diverged run stops here with an error on the learning rate, rather than checkpointing NaN weights. */
 function finiteOrThrow(loss: number, step: number): number {
   if (!Number.isFinite(loss)) throw new ConfigError(`the loss became ${loss} at step ${step}; lower the learning rate or clip gradients`, 'learningRate');
   return loss;

@@ -7,7 +7,8 @@ import type { MatmulCrossInput } from './matmul_entry.js';
 // Three runtimes, each compiling the kernels from scratch: far above vitest's 5 s default on a busy machine.
 describe('cross-runtime determinism', { timeout: 180_000 }, () => {
   it('matmul_forward is bit-identical on lavapipe, SwiftShader and Chromium, and equals sequential f32 sums', async () => {
-    // 37×29×23: K % 4 ≠ 0 (scalar entry point) and partial tiles on both axes; 24×20×36: the vec4 entry point.
+    // 37×29×23: K % 4 ≠ 0 (scalar entry point) and partial tiles on both axes; 24×20×36: the vec4 entry
+    // point. Each also through the transposed weight (the wide kernel).
     const input: MatmulCrossInput = {
       shapes: [
         { M: 37, N: 29, K: 23, seed: 7 },
@@ -24,7 +25,10 @@ describe('cross-runtime determinism', { timeout: 180_000 }, () => {
       const expected = matmulForwardF32(randomF32(M * K, seed, 3), randomF32(N * K, seed + 1, 0.5), randomF32(N, seed + 2), { M, N, K });
       const expectedBytes = Buffer.from(expected.buffer);
       for (const [rt, out] of Object.entries(r)) {
-        expect(Buffer.compare(Buffer.from(out.outputs[`${M}x${N}x${K}`]!), expectedBytes), `${rt} (${out.adapter}) ${M}x${N}x${K}`).toBe(0);
+        for (const way of ['direct', 'transposed']) {
+          const got = out.outputs[`${M}x${N}x${K} ${way}`]!;
+          expect(Buffer.compare(Buffer.from(got), expectedBytes), `${rt} (${out.adapter}) ${M}x${N}x${K} ${way}`).toBe(0);
+        }
       }
     }
   });

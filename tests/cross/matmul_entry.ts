@@ -1,7 +1,8 @@
 // Portable module for the cross-runtime test: seeded inputs, matmul_forward on a non-aligned shape (scalar
-// entry point) and an aligned one (vec4 entry point), raw output bytes.
+// entry point) and an aligned one (vec4 entry point), each directly and through the transposed weight
+// (workspace), raw output bytes.
 import type { Device } from '../../src/gpu/device.js';
-import { matmulForward } from '../../src/ops/matmul.js';
+import { matmulForward, matmulWorkspaceSize } from '../../src/ops/matmul.js';
 import { randomF32 } from '../helpers/rand.js';
 
 export interface MatmulCrossInput {
@@ -15,12 +16,15 @@ export async function run(device: Device, input: MatmulCrossInput): Promise<Reco
     const weight = device.tensor('weight', [N, K], 'f32', randomF32(N * K, seed + 1, 0.5));
     const bias = device.tensor('bias', [N], 'f32', randomF32(N, seed + 2));
     const out = device.tensor('out', [M, N]);
-    const rec = device.recorder('matmul.cross');
-    matmulForward(rec, out, inp, weight, bias);
-    await rec.submit();
-    const got = await device.read(out);
-    outputs[`${M}x${N}x${K}`] = new Uint8Array(got.buffer);
-    for (const t of [inp, weight, bias, out]) device.release(t);
+    const workspace = device.tensor('workspace', [matmulWorkspaceSize({ M, N, K })]);
+    for (const way of ['direct', 'transposed']) {
+      const rec = device.recorder('matmul.cross');
+      matmulForward(rec, out, inp, weight, bias, { workspace: way === 'transposed' ? workspace : null, transposeWeight: way === 'transposed' });
+      await rec.submit();
+      const got = await device.read(out);
+      outputs[`${M}x${N}x${K} ${way}`] = new Uint8Array(got.buffer);
+    }
+    for (const t of [inp, weight, bias, out, workspace]) device.release(t);
   }
   return outputs;
 }

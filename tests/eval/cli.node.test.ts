@@ -148,7 +148,7 @@ describe('densescale eval', () => {
     await expect(evalMain(['--model', modelDir, '--data', dataDir, ...FLAGS, '--k', '2000'])).rejects.toThrow(/^k: must be an integer in \[1, 1024\]/);
     const broken = join(root, 'broken');
     await writeModelDir(broken, model, VOCAB_TEXT.replace('[MASK]\n', ''));
-    await expect(evalMain(['--model', broken, '--data', dataDir])).rejects.toThrow(/broken\/vocab.txt: has \d+ tokens but config.json says vocab_size/);
+    await expect(evalMain(['--model', broken, '--data', dataDir])).rejects.toThrow(/broken\/vocab.txt: the vocabulary has \d+ tokens but config.json says vocab_size/);
     rmSync(join(broken, 'model.safetensors'));
     await expect(evalMain(['--model', broken, '--data', dataDir])).rejects.toThrow(/broken\/model.safetensors: missing/);
     expect(await stdoutOf(() => evalMain(['--help']))).toMatch(/^usage: densescale eval --model <dir> --data <dir>/);

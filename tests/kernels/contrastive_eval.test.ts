@@ -32,7 +32,7 @@ function makeCase(B: number, D: number, W: number, Np: number, seed: number, sca
   };
 }
 
-async function runEval(device: Device, c: EvalCase, scale = 1): Promise<{ loss: Float32Array; scores: Float32Array }> {
+async function runEval(device: Device, c: EvalCase, scale = 1, vectorLoads = true): Promise<{ loss: Float32Array; scores: Float32Array }> {
   const q = device.tensor('queries', [c.B, c.D], 'f32', c.queries);
   const p = device.tensor('passages', [c.Np, c.D], 'f32', c.passages);
   const pos = device.tensor('pos', [c.B], 'u32', c.pos);
@@ -40,7 +40,7 @@ async function runEval(device: Device, c: EvalCase, scale = 1): Promise<{ loss: 
   const loss = device.tensor('loss', [c.B]);
   const scores = device.tensor('scores', [c.B, c.W + 1]);
   const rec = device.recorder('eval');
-  contrastiveEvalForward(rec, loss, scores, q, p, pos, neg, { scale });
+  contrastiveEvalForward(rec, loss, scores, q, p, pos, neg, { scale, vectorLoads });
   const reads = [rec.read(loss), rec.read(scores)];
   await rec.submit();
   const [l, s] = (await Promise.all(reads)).map((b) => new Float32Array(b));
@@ -72,6 +72,15 @@ describe('contrastive_eval_forward vs the f64 reference', () => {
       for (const scale of [1, 0.5]) checkEval(await runEval(device, c, scale), c, scale, `B=${B} D=${D} W=${W} scale=${scale}`);
     });
   }
+
+  it('vec4 and scalar loads give the same bits (D % 4 == 0)', async () => {
+    const device = await testDevice();
+    const c = makeCase(6, 68, 70, 200, 5);
+    const vec = await runEval(device, c, 1, true);
+    const scalar = await runEval(device, c, 1, false);
+    expectBitEqual(vec.scores, scalar.scores, 'scores');
+    expectBitEqual(vec.loss, scalar.loss, 'loss');
+  });
 
   it('gives log(W + 1) when every score is equal (zero queries)', async () => {
     const device = await testDevice();

@@ -66,11 +66,18 @@ async function run(
   }
 }
 
-async function forwardGpu(device: Device, p: Problem, withBias: boolean, options: MatmulOptions = {}): Promise<Float32Array> {
+/** The forward; with `workspace` the transposed-weight path (wide kernel), else a direct kernel. */
+async function forwardGpu(device: Device, p: Problem, withBias: boolean, options: MatmulOptions = {}, workspace = false): Promise<Float32Array> {
   const r = await run(
     device,
-    (t) => ({ out: t('out', [p.M, p.N]), inp: t('inp', [p.M, p.K], p.inp), weight: t('weight', [p.N, p.K], p.weight), bias: t('bias', [p.N], p.bias) }),
-    (rec, x) => matmulForward(rec, x.out!, x.inp!, x.weight!, withBias ? x.bias! : null, options),
+    (t) => ({
+      out: t('out', [p.M, p.N]),
+      workspace: t('workspace', [matmulWorkspaceSize(p)]),
+      inp: t('inp', [p.M, p.K], p.inp),
+      weight: t('weight', [p.N, p.K], p.weight),
+      bias: t('bias', [p.N], p.bias),
+    }),
+    (rec, x) => matmulForward(rec, x.out!, x.inp!, x.weight!, withBias ? x.bias! : null, { ...options, workspace: workspace ? x.workspace! : null, transposeWeight: workspace }),
     ['out'],
   );
   return r.out!;
@@ -85,7 +92,7 @@ interface Grads {
 /** All three gradients; with `old`, each output starts with those values and accumulates into them. */
 async function backwardGpu(device: Device, p: Problem, options: MatmulOptions = {}, old?: Grads, useWorkspace = true): Promise<Grads> {
   const { M, N, K } = p;
-  const ws = useWorkspace ? matmulWorkspaceSize({ M, N }) : 0;
+  const ws = useWorkspace ? matmulWorkspaceSize(p) : 0;
   const r = await run(
     device,
     (t) => ({
@@ -123,7 +130,8 @@ describe('matmul_forward and matmul_backward vs the f64 reference', { timeout: 6
   const device = await testDevice();
   const tile = matmulDefaultTile(device);
   const rowsPerWg = tile.rowsPerThread * tile.workgroupRows;
-  const colsPerWg = 4 * tile.workgroupColumns;
+  // The wide kernels' workgroup width; the direct and any-shape kernels cover 4·workgroupColumns.
+  const colsPerWg = 4 * tile.columnGroupsPerThread * tile.workgroupColumns;
   const shapes: MatmulDims[] = [
     { M: 1, N: 1, K: 1 },
     { M: 1, N: 1, K: 4 },
@@ -132,18 +140,23 @@ describe('matmul_forward and matmul_backward vs the f64 reference', { timeout: 6
     { M: 31, N: 1, K: 13 },
     { M: 2, N: 3, K: 6 },
     { M: 5, N: 12, K: 8 }, // aligned N and K: every vec4 entry point
-    // exactly one workgroup tile, then one more row and column (vec4 and scalar k)
+    // exactly one workgroup tile of the wide and of the direct kernels, then one more row and column
     { M: rowsPerWg, N: colsPerWg, K: 64 },
     { M: rowsPerWg + 1, N: colsPerWg + 1, K: 64 },
     { M: rowsPerWg + 1, N: colsPerWg + 4, K: 67 },
+    { M: rowsPerWg, N: 4 * tile.workgroupColumns, K: 8 },
+    { M: rowsPerWg + 1, N: 4 * tile.workgroupColumns + 1, K: 8 },
+    // wide enough for four column groups per thread in every wide kernel
+    { M: 17, N: 260, K: 264 },
     // a batch of B·T = 4096 rows
     { M: 4096, N: 24, K: 40 },
   ];
   for (const dims of shapes) {
-    it(`forward with and without bias, ${name(dims)}`, async () => {
+    it(`forward with and without bias, direct and through the transposed weight, ${name(dims)}`, async () => {
       const p = problem(dims, dims.M * 131 + dims.N * 7 + dims.K);
       checkForward(await forwardGpu(device, p, true), p, true, `forward+bias ${name(dims)}`);
       checkForward(await forwardGpu(device, p, false), p, false, `forward ${name(dims)}`);
+      checkForward(await forwardGpu(device, p, true, {}, true), p, true, `forward+bias, workspace ${name(dims)}`);
     });
     it(`backward (dinp, dweight, dbias), overwriting and accumulating, ${name(dims)}`, async () => {
       const p = problem(dims, dims.M * 17 + dims.N * 3 + dims.K);
@@ -183,9 +196,11 @@ describe('matmul_forward and matmul_backward vs the f64 reference', { timeout: 6
     for (const K of [4, 5]) {
       const p = problem({ M: 6, N: 9, K }, 7);
       p.inp.fill(0);
-      expect(Array.from(await forwardGpu(device, p, false))).toEqual(new Array(6 * 9).fill(0));
-      const withBias = await forwardGpu(device, p, true);
-      expect(Array.from(withBias)).toEqual(Array.from({ length: 6 * 9 }, (_, i) => p.bias[i % 9]!));
+      for (const workspace of [false, true]) {
+        expect(Array.from(await forwardGpu(device, p, false, {}, workspace))).toEqual(new Array(6 * 9).fill(0));
+        const withBias = await forwardGpu(device, p, true, {}, workspace);
+        expect(Array.from(withBias)).toEqual(Array.from({ length: 6 * 9 }, (_, i) => p.bias[i % 9]!));
+      }
     }
   });
 
@@ -194,9 +209,11 @@ describe('matmul_forward and matmul_backward vs the f64 reference', { timeout: 6
     for (const K of [8, 7]) {
       const p = problem({ M: 10, N: 6, K }, 8);
       p.weight.fill(Infinity, 5 * K, 6 * K);
-      const out = await forwardGpu(device, p, false);
-      for (let m = 0; m < 10; m++) {
-        for (let n = 0; n < 6; n++) expect(Number.isFinite(out[m * 6 + n]!), `K=${K} out[${m},${n}]`).toBe(n !== 5);
+      for (const workspace of [false, true]) {
+        const out = await forwardGpu(device, p, false, {}, workspace);
+        for (let m = 0; m < 10; m++) {
+          for (let n = 0; n < 6; n++) expect(Number.isFinite(out[m * 6 + n]!), `K=${K} workspace=${workspace} out[${m},${n}]`).toBe(n !== 5);
+        }
       }
     }
   });
@@ -204,7 +221,7 @@ describe('matmul_forward and matmul_backward vs the f64 reference', { timeout: 6
 
 describe('matmul determinism', { timeout: 60_000 }, async () => {
   const device = await testDevice();
-  const other: MatmulOptions = { tile: { rowsPerThread: 4, workgroupColumns: 8, workgroupRows: 2 } };
+  const other: MatmulOptions = { tile: { rowsPerThread: 4, columnGroupsPerThread: 2, workgroupColumns: 8, workgroupRows: 2 } };
 
   it('the same dispatch twice is bit-identical', async () => {
     const p = problem({ M: 37, N: 29, K: 23 }, 11);
@@ -217,12 +234,15 @@ describe('matmul determinism', { timeout: 60_000 }, async () => {
   for (const dims of [
     { M: 37, N: 29, K: 23 },
     { M: 40, N: 36, K: 44 },
+    { M: 20, N: 264, K: 268 },
   ]) {
     it(`different tile overrides and scalar vs vec4 loads give the same bits, ${name(dims)}`, async () => {
       const p = problem(dims, 12);
       const base = await forwardGpu(device, p, true);
       expectBitEqual(base, await forwardGpu(device, p, true, other), 'forward, other tile');
       expectBitEqual(base, await forwardGpu(device, p, true, { vectorLoads: false }), 'forward, scalar loads');
+      expectBitEqual(base, await forwardGpu(device, p, true, {}, true), 'forward, transposed weight');
+      expectBitEqual(base, await forwardGpu(device, p, true, other, true), 'forward, transposed weight, other tile');
       const g = await backwardGpu(device, p);
       for (const options of [other, { vectorLoads: false }]) {
         const h = await backwardGpu(device, p, options);
@@ -236,10 +256,12 @@ describe('matmul determinism', { timeout: 60_000 }, async () => {
     const options: MatmulOptions = { tile: { rowsPerThread: 4, workgroupColumns: 1, workgroupRows: 1 } };
     const M = 262_147;
     const p = problem({ M, N: 1, K: 1 }, 13);
-    const out = await forwardGpu(device, p, false, options);
     // K = 1: out = fl(0 + fl(inp·weight)), exactly one f32 product.
     let bad = 0;
-    for (let m = 0; m < M; m++) if (out[m] !== Math.fround(p.inp[m]! * p.weight[0]!)) bad++;
+    for (const workspace of [false, true]) {
+      const out = await forwardGpu(device, p, false, options, workspace);
+      for (let m = 0; m < M; m++) if (out[m] !== Math.fround(p.inp[m]! * p.weight[0]!)) bad++;
+    }
     expect(bad).toBe(0);
     const r = await run(
       device,
@@ -312,7 +334,10 @@ describe('matmul errors', { timeout: 60_000 }, async () => {
       expect(() => matmulBackwardBias(rec, bias, null, out)).toThrow('matmulBackwardBias: dbias (4) vs dout (6,5) vs workspace 0');
       const tall = device.tensor('tall', [300, 4]);
       const db = device.tensor('db', [4]);
-      expect(() => matmulBackwardBias(rec, db, bias, tall)).toThrow('matmulBackwardBias: dout (300,4) needs a workspace of 8 elements (matmulWorkspaceSize), got (4)');
+      expect(() => matmulBackwardBias(rec, db, bias, tall)).toThrow('matmulBackwardBias: dout (300,4) needs a workspace of 8 elements, got (4)');
+      const w8 = device.tensor('w8', [5, 8]);
+      expect(() => matmulForward(rec, out, inp, w8, null, { workspace: bias, transposeWeight: true })).toThrow('matmulForward: weight (5,8) needs a workspace of 64 elements (matmulWorkspaceSize), got (4)');
+      device.release(w8);
       for (const t of [w, tall, db]) device.release(t);
     } finally {
       await rec.submit();
@@ -325,6 +350,7 @@ describe('matmul errors', { timeout: 60_000 }, async () => {
     const rec = device.recorder('errors.tile');
     try {
       expect(() => matmulForward(rec, t, t, t, null, { tile: { rowsPerThread: 2 as 4 } })).toThrow(/rowsPerThread must be 4 or 8/);
+      expect(() => matmulForward(rec, t, t, t, null, { tile: { columnGroupsPerThread: 3 as 4 } })).toThrow(/columnGroupsPerThread must be 1, 2 or 4/);
     } finally {
       await rec.submit();
       device.release(t);

@@ -97,6 +97,8 @@ describe('densescale train flags', () => {
     expect(state.evaluations.map((x) => x.step)).toEqual([2, 3]);
     expect(readFileSync(join(tuned, 'model', 'vocab.txt'), 'utf8')).toBe(vocab);
     await usageError(['--data', data, '--model', join(first, 'model'), '--out', tuned, '--vocab-size', '50'], /--vocab\/--vocab-size: a model folder brings its own vocabulary/);
+    // The same --out with other settings: the checkpoint there belongs to another run.
+    await usageError(['--data', data, '--model', join(first, 'model'), '--out', tuned, ...SMALL, '--steps', '3', '--eval-every', '2', '--eval-pairs', '5', '--eval-negatives', '4', '--lr', '1e-5'], /--out: the checkpoint belongs to another run \(learningRate: checkpoint has 0.000005, this run has 0.00001\)/);
   });
 });
 

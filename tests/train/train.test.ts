@@ -175,6 +175,10 @@ describe('train()', () => {
         expect(e, field).toBeInstanceOf(ConfigError);
         expect((e as ConfigError).field, field).toBe(field);
       }
+      // A diverging run stops at the first loss that is not finite, naming the learning rate.
+      const diverged = await train(model, fx.dataset, fx.tokenizer, { ...OPTIONS, warmup: 0, learningRate: 1e38, logEvery: 1 }).catch((x: unknown) => x);
+      expect(diverged).toBeInstanceOf(ConfigError);
+      expect((diverged as ConfigError).message).toMatch(/^learningRate: the loss became (NaN|-?Infinity) at step \d+/);
       // A batch shape other than the model's is caught at the first step.
       await expect(train(model, fx.dataset, fx.tokenizer, { ...OPTIONS, negatives: 2 })).rejects.toThrow(ConfigError);
     } finally {
