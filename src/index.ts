@@ -25,3 +25,5 @@ export { train, type TrainOptions, type TrainResult, type TrainProgress, type Pe
 export { loadCheckpoint, modelFiles, memoryCheckpointStore, type CheckpointStore, type CheckpointFiles, type LoadedModel } from './train/checkpoint.js';
 export { holdOutPairs, pairEntropy, type PairList, type PairEntropyOptions } from './train/holdout.js';
 export { learnTrainingVocabulary } from './train/vocab.js';
+export * from './sweep/index.js';
+export * from './annotate/index.js';

@@ -27,13 +27,11 @@ interface Dataset {
   dir: string;
   vocab: string;
   title: string;
-  /** Training pairs held out for validation. */
-  validationPairs: number;
 }
 
 const DATASETS: Record<string, Dataset> = {
-  squad: { dir: 'squad11-dev-retrieval', vocab: 'bert-base-uncased-vocab', title: 'SQuAD 1.1 dev retrieval (English)', validationPairs: 500 },
-  cmrc: { dir: 'cmrc2018', vocab: 'bert-base-chinese-vocab', title: 'CMRC 2018 retrieval (Chinese)', validationPairs: 300 },
+  squad: { dir: 'squad11-dev-retrieval', vocab: 'bert-base-uncased-vocab', title: 'SQuAD 1.1 dev retrieval (English)' },
+  cmrc: { dir: 'cmrc2018', vocab: 'bert-base-chinese-vocab', title: 'CMRC 2018 retrieval (Chinese)' },
 };
 
 /** The paper's fits (PAPER.md): v1 Tables 1 and 2. */
@@ -43,30 +41,34 @@ const PAPER = {
 };
 
 /**
- * CPU grids (lavapipe): one-layer widths 8…48 as in the WordNet demo, passages truncated to 128 tokens
- * (SQuAD median 152, CMRC median 441 characters), in-batch negatives. The model sweep trains on every
- * training pair left after the validation hold-out; the data sweep on the widest model.
+ * CPU grids (lavapipe): the WordNet demo's design (src/sweep/demo.ts) on longer texts: one-layer widths
+ * 8…48, one pass over the data at a fixed number of steps and passages per step, passages truncated to
+ * 128 tokens (SQuAD median 152 tokens, CMRC median 441 characters). The model sweep uses every training
+ * pair one pass allows; the data sweep shrinks the batch by steps of about √2 (D spans 8×).
  */
 function grid(name: string, scale: 'quick' | 'cpu' | 'gpu', trainPairs: number): LawGrid {
+  // One pass over at most trainPairs pairs: steps × 32 ≤ trainPairs.
+  const steps = Math.min(250, Math.floor(trainPairs / 32));
   const cpu: LawGrid = {
     widths: [8, 16, 24, 32, 48],
-    dataWidth: 48,
+    dataWidth: 24,
     layers: 1,
     headDim: 8,
-    steps: name === 'squad' ? 250 : 200,
+    steps,
     batchSize: 32,
-    negatives: 0,
+    dataBatches: [2, 3, 4, 6, 8, 11, 16, 23, 32],
+    columns: 32,
     queryLength: 32,
     passageLength: 128,
-    modelPairs: name === 'squad' ? 8000 : trainPairs,
-    fractions: [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1],
     learningRateScale: 0.25,
-    validation: { pairs: DATASETS[name]!.validationPairs, every: 10, negatives: 64, pool: 4096, patience: 4 },
     eval: { negatives: 256, repeats: 10, ranking: true, queryLength: 32, passageLength: 128 },
     vocabSize: 0,
   };
-  if (scale === 'quick') return { ...cpu, widths: [8, 12, 16, 24, 32], dataWidth: 32, steps: 60, modelPairs: Math.min(cpu.modelPairs!, 60 * 32), eval: { ...cpu.eval, repeats: 2 } };
-  if (scale === 'gpu') return { ...cpu, widths: [64, 96, 128, 192, 256], dataWidth: 256, layers: 2, headDim: 32, steps: 2000, batchSize: 64, negatives: 128, passageLength: 256, modelPairs: trainPairs, eval: { ...cpu.eval, passageLength: 256 }, validation: { ...cpu.validation, every: 100 } };
+  if (scale === 'quick') return { ...cpu, widths: [8, 12, 16, 24, 32], dataWidth: 16, steps: Math.min(60, steps), eval: { ...cpu.eval, repeats: 2 } };
+  if (scale === 'gpu') {
+    const gpuSteps = Math.floor(trainPairs / 128);
+    return { ...cpu, widths: [64, 96, 128, 192, 256], dataWidth: 128, layers: 2, headDim: 32, steps: gpuSteps, batchSize: 128, dataBatches: [16, 23, 32, 45, 64, 91, 128], columns: 256, passageLength: 256, eval: { ...cpu.eval, passageLength: 256 } };
+  }
   return cpu;
 }
 
@@ -87,7 +89,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     const root = sharedDataRoot();
     const data = await loadRetrievalData(nodeSource(join(root, ds.dir)));
     const tokenizer = await Tokenizer.fromVocab(readFileSync(join(root, ds.vocab, 'vocab.txt'), 'utf8'));
-    const trainPairs = data.positives('train').query.length - ds.validationPairs;
+    const trainPairs = data.positives('train').query.length;
     const scale = demoScale(device.info, ctx.quick);
     const plan = lawSweepPlan(grid(name, scale, trainPairs), scale, `${ds.title}, ${scale} grid`);
     const out = join(outRoot, `${name}-${scale}`);

@@ -14,7 +14,17 @@ export interface SweepGrid {
   method: string[];
   /** Seeds of initialisation and batch order (default [0]). */
   seed: number[];
+  /** Training settings of this grid's runs that differ from the config's `train` (e.g. the batch shape). */
+  train?: GridTrainOverrides;
 }
+
+/** What a grid may change of the training settings. */
+export type GridTrainOverrides = Partial<Pick<TrainSettings, 'steps' | 'batchSize' | 'negatives' | 'warmup' | 'weightDecay' | 'maxGradNorm'>> & {
+  /** Peak learning rate of this grid's runs, whatever their preset. */
+  learningRate?: number;
+};
+
+const GRID_TRAIN_KEYS = ['steps', 'batchSize', 'negatives', 'learningRate', 'warmup', 'weightDecay', 'maxGradNorm'] as const;
 
 /** Early stopping on held-out training pairs (the paper reports the best checkpoint by contrastive entropy). */
 export interface ValidationSettings {
@@ -156,18 +166,31 @@ function grid(v: unknown, path: string, methods: readonly string[], known: Reado
     return name;
   };
   const o = object(v, path);
-  onlyKeys(o, path, ['preset', 'pairs', 'method', 'seed']);
+  onlyKeys(o, path, ['preset', 'pairs', 'method', 'seed', 'train']);
   const method = (x: unknown, p: string) => {
     const name = string(x, p);
     if (!methods.includes(name)) throw new ConfigError(`unknown annotation method "${name}" (have: ${methods.join(', ')})`, p);
     return name;
   };
-  return {
+  const out: SweepGrid = {
     preset: list(o.preset, `${path}.preset`, presetName),
     pairs: list(o.pairs, `${path}.pairs`, (x, p) => integer(x, p, 1)),
     method: optional(o, 'method', path, (x, p) => list(x, p, method), ['human']),
     seed: optional(o, 'seed', path, (x, p) => list(x, p, (y, q) => integer(y, q, 0)), [0]),
   };
+  if (o.train !== undefined) {
+    const t = object(o.train, `${path}.train`);
+    onlyKeys(t, `${path}.train`, GRID_TRAIN_KEYS);
+    out.train = {};
+    for (const k of GRID_TRAIN_KEYS) {
+      if (t[k] === undefined) continue;
+      const p = `${path}.train.${k}`;
+      if (k === 'learningRate') out.train[k] = number(t[k], p, (n) => n > 0, 'a positive number');
+      else if (k === 'weightDecay' || k === 'maxGradNorm') out.train[k] = number(t[k], p, (n) => n >= 0, 'a number ≥ 0');
+      else out.train[k] = integer(t[k], p, k === 'steps' || k === 'batchSize' ? 1 : 0);
+    }
+  }
+  return out;
 }
 
 const MODEL_KEYS = ['maxPositions', 'projection', 'pooler', 'pooling', 'normalize', 'temperature', 'sharedTowers', 'hiddenAct', 'layerNormEps'] as const;
@@ -188,12 +211,12 @@ function modelOverrides(v: unknown, path: string): ModelOverrides {
   return o as ModelOverrides;
 }
 
-function learningRate(v: unknown, path: string, presetNames: ReadonlySet<string>): number | Record<string, number> {
+function learningRate(v: unknown, path: string, presetNames: ReadonlySet<string>, known: Readonly<Record<string, PresetShape>>): number | Record<string, number> {
   const positive = (x: unknown, p: string) => number(x, p, (n) => n > 0, 'a positive number');
   if (!isObject(v)) return positive(v, path);
   const out: Record<string, number> = {};
   for (const [k, x] of Object.entries(v)) {
-    if (k !== '*' && !presetNames.has(k)) throw new ConfigError(`preset "${k}" is not in the grid (use "*" for the default)`, `${path}.${k}`);
+    if (k !== '*' && known[k] === undefined) throw new ConfigError(`unknown preset "${k}" (use "*" for the default)`, `${path}.${k}`);
     out[k] = positive(x, `${path}.${k}`);
   }
   for (const p of presetNames) {
@@ -216,7 +239,7 @@ function validation(v: unknown, path: string): ValidationSettings {
   return out;
 }
 
-function train(v: unknown, path: string, presetNames: ReadonlySet<string>): TrainSettings {
+function train(v: unknown, path: string, presetNames: ReadonlySet<string>, known: Readonly<Record<string, PresetShape>>): TrainSettings {
   const o = object(v, path);
   onlyKeys(o, path, ['steps', 'batchSize', 'negatives', 'queryLength', 'passageLength', 'learningRate', 'warmup', 'weightDecay', 'maxGradNorm', 'validation']);
   const steps = integer(o.steps, `${path}.steps`, 1);
@@ -226,7 +249,7 @@ function train(v: unknown, path: string, presetNames: ReadonlySet<string>): Trai
     negatives: integer(o.negatives, `${path}.negatives`, 0),
     queryLength: integer(o.queryLength, `${path}.queryLength`, 2),
     passageLength: integer(o.passageLength, `${path}.passageLength`, 2),
-    learningRate: learningRate(o.learningRate, `${path}.learningRate`, presetNames),
+    learningRate: learningRate(o.learningRate, `${path}.learningRate`, presetNames, known),
     warmup: optional(o, 'warmup', path, (x, p) => integer(x, p, 0), 0),
     weightDecay: optional(o, 'weightDecay', path, (x, p) => number(x, p, (n) => n >= 0, 'a number ≥ 0'), 0.01),
     maxGradNorm: optional(o, 'maxGradNorm', path, (x, p) => number(x, p, (n) => n >= 0, 'a number ≥ 0 (0: no clipping)'), 1),
@@ -284,7 +307,7 @@ export function validateSweepConfig(value: unknown, options: ValidateOptions): S
     shapes: custom,
     grid: grids,
     model: optional(o, 'model', '', modelOverrides, {}),
-    train: train(o.train, 'train', presetNames),
+    train: train(o.train, 'train', presetNames, known),
     eval: evaluation(o.eval ?? {}, 'eval'),
     trainSplit: optional(o, 'trainSplit', '', string, 'train'),
     subsetSeed: optional(o, 'subsetSeed', '', (x, p) => integer(x, p, 0), 521),
@@ -298,6 +321,11 @@ export function validateSweepConfig(value: unknown, options: ValidateOptions): S
     const maxPositions = config.model.maxPositions ?? 512;
     if (length > maxPositions) throw new ConfigError(`${length} tokens exceed model.maxPositions ${maxPositions}`, field);
   }
+  config.grid.forEach((g, i) => {
+    const steps = g.train?.steps ?? config.train.steps;
+    const warmup = g.train?.warmup ?? config.train.warmup;
+    if (warmup > steps) throw new ConfigError(`warmup ${warmup} exceeds steps ${steps}`, `grid[${i}].train.warmup`);
+  });
   if (config.trainSplit === config.eval.split) throw new ConfigError(`the evaluation split must differ from trainSplit "${config.trainSplit}"`, 'eval.split');
   return config;
 }

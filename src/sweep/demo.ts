@@ -1,14 +1,18 @@
 // The embedded-default demo: a model-size sweep and a data-size sweep on WordNet word-sense retrieval,
 // sized by adapter class, and the three fits (L(N) on the model sweep, L(D) on the data sweep, the joint
-// L(N, D) on every run with the largest runs held out and predicted).
+// L(N, D) on every run with the largest run held out and predicted).
 //
-// How the CPU grid was chosen (measurements in README "The demo"): on lavapipe a training step of a
-// one-layer model costs a fixed ~100 dispatches whatever its width, so the smallest widths cost nearly
-// the same and the step count, not N, sets the budget. Widths 8…48 at one layer span N = 0.9k…28k (32×)
-// for about one fifth of the demo's time in the largest model. The model sweep trains every width on one
-// epoch of D = steps·batch pairs; the data sweep trains one width on D = that epoch / 16 … the epoch, so
-// small sets see many epochs and are limited by data (validation keeps their best step). Learning rates
-// follow 0.25/H (measured optimum at H = 16 and 32; wider models want proportionally less).
+// How the CPU grid was chosen (measurements in docs/SWEEP.md "Choosing the demo grid"):
+// - Widths 8…48 at one layer, heads of width 8, span N = 0.9k…28k (32×). On lavapipe a step of a
+//   one-layer model costs ~100 dispatches whatever its width, so narrow models cost little and the widest
+//   takes about a fifth of the demo. A constant head width matters: mixing head widths put one model off
+//   the curve.
+// - Every run makes one pass over its data. Runs that repeat data (the paper's 2.5+ passes with early
+//   stopping) were measured too: these from-scratch models memorise rare tokens through the embedding
+//   table at every epoch boundary, which made early-stopped losses vary by ~2% between seeds (0.7% for
+//   one-pass runs) and bent the joint law at the largest run. One pass at a fixed number of steps and
+//   passages per step keeps every run in one regime.
+// - Learning rates follow 0.25/H (measured optimum at H = 16 and 32), times √(b/64) for a batch of b.
 import { ConfigError } from '../errors.js';
 import { fitScalingLaw, type FitPoint, type ScalingFit } from '../scaling/fit.js';
 import { validateSweepConfig, type SweepConfig } from './config.js';
@@ -31,89 +35,85 @@ export interface LawSweepPlan {
   vocabSize: number;
 }
 
-/** The shape of a law sweep: widths of one depth, one step budget, data sizes as fractions of the model sweep's D. */
+/**
+ * The shape of a law sweep. Every run makes one pass over its D pairs in `steps` steps (no pair is seen
+ * twice): the model sweep with batches of `batchSize` pairs (D = steps × batchSize), the data sweep with
+ * batches of each of `dataBatches` pairs (D = steps × B). Every step scores `columns` passages per query
+ * (the B in-batch positives plus columns − B random negatives), so runs differ in their annotations and
+ * nothing else: not in the number of updates, nor in the number of negatives.
+ */
 export interface LawGrid {
   widths: number[];
-  /** The width of the data sweep (the paper: its largest model). */
+  /** The width of the data sweep. */
   dataWidth: number;
   layers: number;
   /** Attention head width; a width it does not divide gets one head. */
   headDim: number;
   steps: number;
+  /** Pairs per batch in the model sweep. */
   batchSize: number;
-  negatives: number;
+  /** Pairs per batch of each data-sweep run. */
+  dataBatches: number[];
+  /** Passages per batch: B positives plus columns − B random negatives. */
+  columns: number;
   queryLength: number;
   passageLength: number;
-  /** D of the model sweep (the data sweep's largest D). */
-  modelPairs: number;
-  /** D of the data sweep as fractions of the model sweep's D. */
-  fractions: number[];
   /** Peak learning rate of width H: scale / H. */
   learningRateScale: number;
-  validation: { pairs: number; every: number; negatives: number; pool: number; patience: number };
+  /** Early stopping on held-out pairs (one-pass runs do not need it). */
+  validation?: { pairs: number; every: number; negatives: number; pool: number; patience?: number };
   eval: { negatives: number; repeats: number; maxPairs?: number; pool?: number; ranking: boolean; queryLength: number; passageLength: number };
   vocabSize: number;
 }
 
-/**
- * The data sweep: D from 1/8 of the model sweep's D up to it in steps of √2. The model sweep's D is a
- * quarter of the samples a run sees (steps × batch), so every run makes at least four passes over its
- * data and reaches its best validation step within the step budget: losses are limited by N and D, the
- * two axes of the laws, not by the number of steps (a one-pass run is, and does not fit the joint law).
- */
-const DATA_FRACTIONS = [1 / 8, Math.SQRT1_2 / 4, 1 / 4, Math.SQRT1_2 / 2, 1 / 2, Math.SQRT1_2, 1];
+/** Batch sizes of the data sweep: 4 … 64 in steps of about √2, so D spans 16× at fixed steps. */
+const DATA_BATCHES = [4, 6, 8, 11, 16, 23, 32, 45, 64];
 
 const GRIDS: Record<DemoScale, LawGrid> = {
   cpu: {
     widths: [8, 16, 24, 32, 48],
-    dataWidth: 48,
-    steps: 200,
-    batchSize: 64,
-    negatives: 0,
-    queryLength: 16,
-    passageLength: 32,
-    modelPairs: 3200,
-    fractions: DATA_FRACTIONS,
-    learningRateScale: 0.25,
-    validation: { pairs: 256, every: 10, negatives: 32, pool: 512, patience: 4 },
-    eval: { negatives: 128, repeats: 2, maxPairs: 1024, pool: 4096, ranking: true, queryLength: 16, passageLength: 32 },
-    vocabSize: 8192,
+    dataWidth: 16,
     layers: 1,
     headDim: 8,
+    steps: 200,
+    batchSize: 64,
+    dataBatches: DATA_BATCHES,
+    columns: 64,
+    queryLength: 16,
+    passageLength: 32,
+    learningRateScale: 0.25,
+    eval: { negatives: 128, repeats: 2, maxPairs: 1024, pool: 4096, ranking: true, queryLength: 16, passageLength: 32 },
+    vocabSize: 8192,
   },
   quick: {
     widths: [8, 12, 16, 24, 32],
-    dataWidth: 32,
+    dataWidth: 12,
+    layers: 1,
+    headDim: 8,
     steps: 60,
     batchSize: 64,
-    negatives: 0,
+    dataBatches: DATA_BATCHES,
+    columns: 64,
     queryLength: 16,
     passageLength: 32,
-    modelPairs: 960,
-    fractions: DATA_FRACTIONS,
     learningRateScale: 0.25,
-    validation: { pairs: 128, every: 5, negatives: 32, pool: 512, patience: 4 },
     eval: { negatives: 64, repeats: 1, maxPairs: 512, pool: 2048, ranking: true, queryLength: 16, passageLength: 32 },
     vocabSize: 8192,
-    layers: 1,
-    headDim: 16,
   },
   gpu: {
     widths: [64, 96, 128, 192, 256],
-    dataWidth: 256,
-    steps: 2000,
-    batchSize: 128,
-    negatives: 128,
-    queryLength: 24,
-    passageLength: 48,
-    modelPairs: 40_000,
-    fractions: DATA_FRACTIONS,
-    learningRateScale: 0.25,
-    validation: { pairs: 1000, every: 200, negatives: 256, pool: 8192, patience: 3 },
-    eval: { negatives: 256, repeats: 10, ranking: true, queryLength: 32, passageLength: 64 },
-    vocabSize: 16384,
+    dataWidth: 128,
     layers: 2,
     headDim: 32,
+    steps: 320,
+    batchSize: 128,
+    dataBatches: [8, 11, 16, 23, 32, 45, 64, 91, 128],
+    columns: 256,
+    queryLength: 24,
+    passageLength: 48,
+    learningRateScale: 0.25,
+    eval: { negatives: 256, repeats: 10, ranking: true, queryLength: 32, passageLength: 64 },
+    vocabSize: 16384,
   },
 };
 
@@ -145,33 +145,37 @@ export function demoPlan(scale: DemoScale): LawSweepPlan {
 export function lawSweepPlan(g: LawGrid, scale: string, name: string): LawSweepPlan {
   const preset = (h: number) => `demo-L${g.layers}-H${h}`;
   const shapes = Object.fromEntries(g.widths.map((h) => [preset(h), { layers: g.layers, hidden: h, heads: h % g.headDim === 0 ? h / g.headDim : 1 }]));
-  const modelPairs = g.modelPairs;
-  const dataPairs = g.fractions.map((f) => Math.round(f * modelPairs));
-  const presets = g.widths.map(preset);
   if (!g.widths.includes(g.dataWidth)) throw new ConfigError(`the data width ${g.dataWidth} is not one of the widths ${g.widths.join(', ')}`, 'dataWidth');
+  for (const b of [g.batchSize, ...g.dataBatches]) if (b > g.columns) throw new ConfigError(`a batch of ${b} pairs exceeds the ${g.columns} passages per batch`, 'columns');
+  const modelPairs = g.steps * g.batchSize;
+  const dataPairs = g.dataBatches.map((b) => g.steps * b);
+  const presets = g.widths.map(preset);
   const dataPreset = preset(g.dataWidth);
+  const batch = (b: number) => ({ batchSize: b, negatives: g.columns - b });
+  // Adam's square-root rule: a batch of b pairs gets √(b/B) times the model sweep's peak rate, so small
+  // batches are not trained with a step size tuned for large ones.
+  const dataRate = (b: number) => Number(((g.learningRateScale / g.dataWidth) * Math.sqrt(b / g.batchSize)).toPrecision(3));
   const config = validateSweepConfig(
     {
       name,
       shapes,
-      // Cheap runs first: the data sweep's small sets (validation stops them early), then the model sweep
-      // from small to large, so the ETA has measured rates before the expensive runs.
+      // Cheap runs first: the data sweep at its middle width, then the model sweep from small to large, so
+      // the ETA has measured rates before the expensive runs.
       grid: [
-        { preset: [dataPreset], pairs: dataPairs },
+        ...g.dataBatches.filter((b) => b !== g.batchSize).map((b) => ({ preset: [dataPreset], pairs: [g.steps * b], train: { ...batch(b), learningRate: dataRate(b) } })),
         { preset: presets, pairs: [modelPairs] },
       ],
       model: { maxPositions: Math.max(g.queryLength, g.passageLength, g.eval.queryLength, g.eval.passageLength), projection: 0, pooler: false },
       train: {
         steps: g.steps,
-        batchSize: g.batchSize,
-        negatives: g.negatives,
+        ...batch(g.batchSize),
         queryLength: g.queryLength,
         passageLength: g.passageLength,
         learningRate: Object.fromEntries(g.widths.map((h) => [preset(h), Number((g.learningRateScale / h).toPrecision(3))])),
         warmup: Math.round(g.steps / 10),
         weightDecay: 0.01,
         maxGradNorm: 1,
-        validation: g.validation,
+        ...(g.validation === undefined ? {} : { validation: g.validation }),
       },
       eval: { split: 'test', seed: 1, ...g.eval },
     },

@@ -101,7 +101,7 @@ export async function planRuns(config: SweepConfig, context: PlanContext): Promi
               seed,
               trainSplit: config.trainSplit,
               subsetSeed: config.subsetSeed,
-              train: { ...trainRest, learningRate: learningRateFor(config.train, preset) },
+              train: { ...trainRest, ...grid.train, learningRate: grid.train?.learningRate ?? learningRateFor(config.train, preset) },
               eval: config.eval,
             };
             const input = context.methodInputs?.[method];

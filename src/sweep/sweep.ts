@@ -117,7 +117,8 @@ async function checkSizes(env: RunEnvironment, config: SweepConfig, data: Retrie
             const why = method === 'human' && maxHuman < available ? ` (${available} human pairs minus ${config.train.validation!.pairs} held out for validation)` : '';
             throw new ConfigError(`D = ${d} exceeds the ${limit} training pairs of method "${method}"${why}`, `grid[${g}].pairs[${i}]`);
           }
-          if (config.train.batchSize > d) throw new ConfigError(`D = ${d} is smaller than train.batchSize ${config.train.batchSize}`, `grid[${g}].pairs[${i}]`);
+          const batchSize = grid.train?.batchSize ?? config.train.batchSize;
+          if (batchSize > d) throw new ConfigError(`D = ${d} is smaller than the batch size ${batchSize}`, `grid[${g}].pairs[${i}]`);
         });
       }
     }

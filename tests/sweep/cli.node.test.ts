@@ -45,8 +45,8 @@ const CONFIG = {
   data: { source: 'dir', path: 'data' },
   tokenizer: { vocab: 'vocab.txt' },
   methods: { llm: { file: 'llm.jsonl' } },
-  shapes: { tiny: { layers: 1, hidden: 8, heads: 1 } },
-  grid: { preset: ['tiny'], pairs: [20, 40], method: ['human', 'llm'] },
+  shapes: { micro: { layers: 1, hidden: 8, heads: 1 } },
+  grid: { preset: ['micro'], pairs: [20, 40], method: ['human', 'llm'] },
   model: { maxPositions: 16, projection: 0, pooler: false },
   train: { steps: 4, batchSize: 4, negatives: 2, queryLength: 8, passageLength: 16, learningRate: 1e-2 },
   eval: { negatives: 8, repeats: 1, queryLength: 8, passageLength: 16, pool: 30 },
@@ -85,7 +85,7 @@ describe('densescale sweep', () => {
       writeFileSync(path, JSON.stringify({ ...CONFIG, ...patch }));
       return expect(sweepMain(['--config', path, '--out', join(dir, 'bad-out')])).rejects.toThrow(message);
     };
-    await bad({ grid: { preset: ['tiny', 'cpu-1', 'x'], pairs: [20] } }, /grid\.preset\[2\]: unknown preset "x"/);
+    await bad({ grid: { preset: ['micro', 'cpu-1', 'x'], pairs: [20] } }, /grid\.preset\[2\]: unknown preset "x"/);
     await bad({ methods: { llm: { file: 'missing.jsonl' } } }, /methods\.llm\.file: cannot read/);
     await bad({ data: { source: 'web' } }, /data\.source: expected "wordnet" or "dir"/);
     await bad({ tokenizer: { train: { vocabSize: 3 } } }, /tokenizer\.train\.vocabSize/);

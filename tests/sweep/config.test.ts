@@ -50,7 +50,7 @@ describe('validateSweepConfig', () => {
     fails((c) => delete c.train.steps, 'train.steps: expected an integer ≥ 1, got nothing');
     fails((c) => (c.train.learningRate = -1), 'train.learningRate: expected a positive number');
     fails((c) => (c.train.learningRate = { 'cpu-1': 1e-3 }), 'train.learningRate: no learning rate for preset "cpu-2"');
-    fails((c) => (c.train.learningRate = { '*': 1e-3, 'cpu-3': 1 }), 'train.learningRate.cpu-3: preset "cpu-3" is not in the grid');
+    fails((c) => (c.train.learningRate = { '*': 1e-3, 'cpu-9': 1 }), 'train.learningRate.cpu-9: unknown preset "cpu-9"');
     fails((c) => (c.shapes = { 'cpu-1': { layers: 1, hidden: 8, heads: 1 } }), 'shapes.cpu-1: "cpu-1" is a built-in preset');
     fails((c) => (c.shapes = { w: { layers: 1, hidden: 12, heads: 5 } }), 'shapes.w.heads: hidden 12 is not divisible by heads 5');
     fails((c) => (c.shapes = { w: { layers: 1, hidden: 6, heads: 1 } }), 'shapes.w.hidden: must be a multiple of 4');
@@ -63,6 +63,18 @@ describe('validateSweepConfig', () => {
     fails((c) => (c.model = { hidden: 64 }), 'model.hidden: unknown field');
     fails((c) => (c.model = { maxPositions: 12 }), 'train.passageLength: 16 tokens exceed model.maxPositions 12');
     fails((c) => (c.data = {}), 'data: unknown field');
+  });
+
+  it('takes per-grid training overrides and names their bad fields', async () => {
+    const c = validateSweepConfig({ ...BASE, grid: [BASE.grid, { preset: ['cpu-1'], pairs: [50], train: { batchSize: 2, negatives: 6, steps: 20, learningRate: 3e-4 } }] }, METHODS);
+    expect(c.grid[1]!.train).toEqual({ batchSize: 2, negatives: 6, steps: 20, learningRate: 3e-4 });
+    const runs = await planRuns(c, CONTEXT);
+    expect(runs.at(-1)!.spec.train).toMatchObject({ batchSize: 2, negatives: 6, steps: 20, queryLength: 8, learningRate: 3e-4 });
+    expect(runs[0]!.spec.train).toMatchObject({ batchSize: 4, negatives: 4, steps: 10 });
+    fails((c) => (c.grid.train = { learningRate: 0 }), 'grid.train.learningRate: expected a positive number');
+    fails((c) => (c.grid.train = { queryLength: 4 }), 'grid.train.queryLength: unknown field');
+    fails((c) => (c.grid.train = { batchSize: 0 }), 'grid.train.batchSize: expected an integer ≥ 1, got 0');
+    fails((c) => (c.grid.train = { steps: 3, warmup: 4 }), 'grid[0].train.warmup: warmup 4 exceeds steps 3');
   });
 
   it('accepts fields another layer owns when told to', () => {

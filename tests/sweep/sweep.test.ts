@@ -83,7 +83,7 @@ describe('sweep on a micro grid', () => {
     expect(saves).toContain(`${id}@2`);
     const resumed = await sweep({ device, ...task, config, checkpoints: factory });
     expect(stores.has(id)).toBe(false);
-    const strip = (r: SweepRow) => ({ ...r, wallMs: 0, trainMs: 0, evalMs: 0, finishedAt: '' });
+    const strip = (r: SweepRow) => ({ ...r, wallMs: 0, trainMs: 0, evalMs: 0, validationMs: 0, finishedAt: '' });
     expect(strip(resumed[0]!)).toEqual(strip(straight[0]!));
   });
 
