@@ -5,7 +5,7 @@ import { playwright } from '@vitest/browser-playwright';
 // (SwiftShader). Files named *.node.test.ts need Node (fs, child processes, ../shared data) and run there
 // only. CPU-only suites (ref/, scaling/) run in Node only: running them twice proves nothing new.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const portable = ['tests/gpu/**/*.test.ts', 'tests/kernels/**/*.test.ts', 'tests/tokenizer/**/*.test.ts', 'tests/data/**/*.test.ts', 'tests/model/**/*.test.ts', 'tests/train/**/*.test.ts', 'tests/eval/**/*.test.ts'];
+const portable = ['tests/gpu/**/*.test.ts', 'tests/kernels/**/*.test.ts', 'tests/tokenizer/**/*.test.ts', 'tests/data/**/*.test.ts', 'tests/model/**/*.test.ts', 'tests/train/**/*.test.ts', 'tests/eval/**/*.test.ts', 'tests/api.test.ts'];
 
 export default defineConfig({
   test: {

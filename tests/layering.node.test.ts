@@ -30,9 +30,11 @@ const ALLOWED: Record<string, string[]> = {
   // Benchmarks are CLI subcommands (densescale bench <name>) and parse their flags with cli/args.
   bench: ['gpu', 'ops', 'ref', 'model', 'train', 'eval', 'data', 'tokenizer', 'wasm', 'platform', 'scaling', 'sweep', 'util', 'errors', 'io', 'cli'],
   cli: ['*'],
+  // densescale/node: the Node-only front door (files, the embedded WordNet, model folders).
+  node: ['data', 'train', 'io'],
 };
 // Modules that may use Node built-ins; everything else must run in a browser.
-const NODE_ONLY = /^(io|cli|bench)\/|_node\.ts$|\/node\.ts$/;
+const NODE_ONLY = /^(io|cli|bench)\/|_node\.ts$|(^|\/)node\.ts$/;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -58,6 +60,21 @@ describe('layering', () => {
   it('every module is in the table', () => {
     const unknown = [...new Set(all.map(moduleOf))].filter((m) => !(m in ALLOWED) && m !== 'index');
     expect(unknown, 'add new src/ folders to ALLOWED with a reason').toEqual([]);
+  });
+
+  it('the front door index.ts reaches no Node-only module, so it bundles for browsers', () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const spec of imports(file)) {
+        if (!spec.startsWith('.')) continue;
+        visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      }
+    };
+    visit(join(SRC, 'index.ts'));
+    const nodeOnly = [...seen].map((f) => relative(SRC, f)).filter((f) => NODE_ONLY.test(f) || f === 'node.ts');
+    expect(nodeOnly).toEqual([]);
   });
 
   it('imports follow the allowed edges; nothing imports index.ts', () => {
