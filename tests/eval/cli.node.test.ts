@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedLines, formatF32, main as embedMain } from '../../src/cli/embed.js';
 import { formatReport, main as evalMain, parseEvalArgs, runEval, type EvalArgs } from '../../src/cli/eval.js';
 import { evaluate } from '../../src/eval/evaluate.js';
@@ -18,6 +18,7 @@ import { testDevice } from '../helpers/device.js';
 import { mulberry32 } from '../helpers/rand.js';
 import { fixtureData, fixtureModel, fixtureRecords, fixtureTokenizer, VOCAB_TEXT } from './fixture.js';
 import { writeBeirDir, writeModelDir } from './write_dirs.js';
+import { stdoutOf } from '../helpers/cli.js';
 
 const SEED = 44;
 const records = fixtureRecords(SEED, 50, 20);
@@ -49,20 +50,6 @@ const sha256 = (path: string) => createHash('sha256').update(readFileSync(path))
 
 async function args(extra: string[] = []): Promise<EvalArgs> {
   return (await parseEvalArgs(['--model', modelDir, '--data', dataDir, ...FLAGS, ...extra]))!;
-}
-
-async function stdoutOf(run: () => Promise<void>): Promise<string> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await run();
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
 }
 
 describe('densescale eval', () => {
