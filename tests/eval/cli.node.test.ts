@@ -12,11 +12,9 @@ import { embedLines, formatF32, main as embedMain } from '../../src/cli/embed.js
 import { formatReport, main as evalMain, parseEvalArgs, runEval, type EvalArgs } from '../../src/cli/eval.js';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { VERSION } from '../../src/gen/version.js';
-import type { BiEncoder } from '../../src/model/biencoder.js';
-import type { Tokenizer } from '../../src/tokenizer/tokenizer.js';
 import { testDevice } from '../helpers/device.js';
 import { mulberry32 } from '../helpers/rand.js';
-import { fixtureData, fixtureModel, fixtureRecords, fixtureTokenizer, VOCAB_TEXT } from './fixture.js';
+import { fixtureData, fixtureRecords, openFixture, VOCAB_TEXT } from './fixture.js';
 import { writeBeirDir, writeModelDir } from './write_dirs.js';
 import { stdoutOf } from '../helpers/cli.js';
 
@@ -27,24 +25,17 @@ const FLAGS = ['--negatives', '8', '--repeats', '2', '--seed', '3', '--query-len
 let root: string;
 let modelDir: string;
 let dataDir: string;
-let tokenizer: Tokenizer;
-let model: BiEncoder;
+const { tokenizer, model } = await openFixture(6);
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'densescale-eval-'));
   modelDir = join(root, 'model');
   dataDir = join(root, 'data');
-  tokenizer = await fixtureTokenizer();
-  model = fixtureModel(await testDevice(), 6);
   await writeModelDir(modelDir, model, VOCAB_TEXT);
   writeBeirDir(dataDir, records);
 });
 
-afterAll(() => {
-  model.destroy();
-  tokenizer.free();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
