@@ -5,24 +5,15 @@
 // Other keys are ignored. Blank lines are skipped. Pairs keep the file's order (the sweep's seeded subset
 // shuffle then picks D of them, as for human pairs).
 import { FormatError } from '../errors.js';
+import { jsonlObjects } from '../util/jsonl.js';
 import { annotationFromPairs, heldOutPassages, type AnnotateContext, type Annotation, type AnnotationMethod, type GeneratedPair } from './annotation.js';
 
 /** Parses the JSONL text against a corpus; every problem is a FormatError naming the file, line and field. */
 export function parsePairsJsonl(text: string, file: string, context: AnnotateContext): GeneratedPair[] {
   const held = heldOutPassages(context);
   const pairs: GeneratedPair[] = [];
-  text.split('\n').forEach((raw, index) => {
-    const line = index + 1;
-    const trimmed = raw.trim();
-    if (trimmed === '') return;
-    let row: unknown;
-    try {
-      row = JSON.parse(trimmed);
-    } catch (e) {
-      throw new FormatError(`not valid JSON (${(e as Error).message})`, file, line);
-    }
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new FormatError('expected a JSON object', file, line);
-    const { query, passage_id: passageId, passage } = row as Record<string, unknown>;
+  for (const { row, line } of jsonlObjects(text, file)) {
+    const { query, passage_id: passageId, passage } = row;
     if (typeof query !== 'string' || query.trim() === '') throw new FormatError('expected a non-empty string', file, line, 'query');
     if ((passageId === undefined) === (passage === undefined)) throw new FormatError('expected exactly one of "passage_id" and "passage"', file, line);
     if (passageId !== undefined) {
@@ -35,7 +26,7 @@ export function parsePairsJsonl(text: string, file: string, context: AnnotateCon
       if (typeof passage !== 'string' || passage.trim() === '') throw new FormatError('expected a non-empty string', file, line, 'passage');
       pairs.push({ query, passage });
     }
-  });
+  }
   if (pairs.length === 0) throw new FormatError('no pairs (the file has no non-blank lines)', file);
   return pairs;
 }

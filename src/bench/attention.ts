@@ -17,10 +17,10 @@ import type { Device } from '../gpu/device.js';
 import type { Recorder } from '../gpu/recorder.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { attentionBackward, attentionBackwardWorkspaceSize, attentionForward } from '../ops/attention.js';
-import { platformGpu } from '../platform/platform.js';
 import { attentionBackward as backwardRef, attentionForward as forwardRef } from '../ref/attention.js';
 import { Pcg32 } from '../util/rng.js';
-import { adapterTag, median, timeGpu, type BenchContext } from './common.js';
+import { adapterTag, flagValue, median, timeGpu, type BenchContext } from './common.js';
+import { loadTfjs, type LoadedTfjs } from './tfjs.js';
 
 export const summary = 'multi-head attention forward and forward+backward (B=32, T=128/256, 4×64): densescale vs tfjs-webgpu on the same adapter [--rounds N] [--seqs a,b]';
 
@@ -49,11 +49,6 @@ function inputs(s: Shape, seed: number): Inputs {
     mask.fill(1, b * s.T, b * s.T + Math.min(s.T, len));
   }
   return { qkv: uniform(s.B * s.T * 3 * C), mask, dout: uniform(s.B * s.T * C) };
-}
-
-function flagValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
 }
 
 interface DensescaleRun {
@@ -116,72 +111,31 @@ interface TfTensor {
   dispose(): void;
 }
 
-interface Tfjs {
-  // The tfjs-core functions used here, typed loosely: tfjs is a dev dependency, loaded only if present.
-  tf: {
-    tensor(values: Float32Array, shape: number[]): TfTensor;
-    split(x: TfTensor, n: number, axis: number): TfTensor[];
-    reshape(x: TfTensor, shape: number[]): TfTensor;
-    transpose(x: TfTensor, perm: number[]): TfTensor;
-    matMul(a: TfTensor, b: TfTensor, transposeA?: boolean, transposeB?: boolean): TfTensor;
-    mul(a: TfTensor | number, b: TfTensor | number): TfTensor;
-    add(a: TfTensor, b: TfTensor): TfTensor;
-    sub(a: TfTensor | number, b: TfTensor | number): TfTensor;
-    sum(x: TfTensor): TfTensor;
-    softmax(x: TfTensor): TfTensor;
-    grad(f: (x: TfTensor) => TfTensor): (x: TfTensor) => TfTensor;
-    time(f: () => void): Promise<{ kernelMs: number | { error: string } }>;
-    tidy(f: () => void): void;
-    backend(): { device?: GPUDevice; submitQueue?: () => void };
-  };
-  timer: 'timestamp' | 'wall';
+// The tfjs-core functions used here, typed loosely: tfjs is a dev dependency, loaded only if present.
+interface TfOps {
+  tensor(values: Float32Array, shape: number[]): TfTensor;
+  split(x: TfTensor, n: number, axis: number): TfTensor[];
+  reshape(x: TfTensor, shape: number[]): TfTensor;
+  transpose(x: TfTensor, perm: number[]): TfTensor;
+  matMul(a: TfTensor, b: TfTensor, transposeA?: boolean, transposeB?: boolean): TfTensor;
+  mul(a: TfTensor | number, b: TfTensor | number): TfTensor;
+  add(a: TfTensor, b: TfTensor): TfTensor;
+  sub(a: TfTensor | number, b: TfTensor | number): TfTensor;
+  sum(x: TfTensor): TfTensor;
+  softmax(x: TfTensor): TfTensor;
+  grad(f: (x: TfTensor) => TfTensor): (x: TfTensor) => TfTensor;
+  time(f: () => void): Promise<{ kernelMs: number | { error: string } }>;
+  tidy(f: () => void): void;
+  backend(): { device?: GPUDevice; submitQueue?: () => void };
 }
 
-// tfjs-core's gradient registrations ship as ESM files with extension-less relative imports, which Node's
-// resolver rejects; this resolve hook retries such imports (inside @tensorflow packages only) with ".js".
-const TFJS_RESOLVE_HOOK = `
-export async function resolve(specifier, context, next) {
-  if (specifier.startsWith('.') && !/\\.[cm]?js$/.test(specifier) && (context.parentURL ?? '').includes('/@tensorflow/')) {
-    try { return await next(specifier + '.js', context); } catch { return next(specifier + '/index.js', context); }
-  }
-  return next(specifier, context);
-}`;
-
-/**
- * Loads tfjs-webgpu on the same WebGPU entry point (same dawn instance, so the same adapter), with its
- * gradients. The backend registers only if navigator.gpu exists when it is imported, hence the order.
- */
-async function loadTfjs(device: Device, adapterName: string | undefined): Promise<Tfjs | string> {
-  try {
-    const entry = await platformGpu(adapterName);
-    const g = globalThis as { navigator?: { gpu?: GPU } };
-    if (g.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: { gpu: entry.gpu }, configurable: true });
-    else if (g.navigator.gpu === undefined) Object.defineProperty(g.navigator, 'gpu', { value: entry.gpu, configurable: true });
-    const nodeModule = 'node:module';
-    const { register } = (await import(/* @vite-ignore */ nodeModule)) as typeof import('node:module');
-    register(`data:text/javascript,${encodeURIComponent(TFJS_RESOLVE_HOOK)}`);
-    const core = '@tensorflow/tfjs-core';
-    const tf = (await import(/* @vite-ignore */ core)) as unknown as Tfjs['tf'] & { setBackend(b: string): Promise<boolean>; ready(): Promise<void> };
-    await import(/* @vite-ignore */ '@tensorflow/tfjs-backend-webgpu');
-    await import(/* @vite-ignore */ `${core}/dist/register_all_gradients.js`);
-    if (!(await tf.setBackend('webgpu'))) return 'tf.setBackend("webgpu") failed';
-    await tf.ready();
-    const backend = tf.backend() as { device?: GPUDevice; adapterInfo?: { vendor?: string; architecture?: string } };
-    const info = backend.adapterInfo;
-    if (info?.vendor !== undefined && (info.vendor !== device.info.vendor || info.architecture !== device.info.architecture)) {
-      return `tfjs picked another adapter (${info.vendor}/${info.architecture})`;
-    }
-    return { tf, timer: backend.device?.features.has('timestamp-query') ? 'timestamp' : 'wall' };
-  } catch (e) {
-    return `tfjs-webgpu unavailable: ${(e as Error).message.split('\n')[0]}`;
-  }
-}
+type Tfjs = LoadedTfjs<TfOps>;
 
 /**
  * The same attention with tfjs ops: scores = q·kᵀ/√hd + (1 − mask)·(−1e9) per key, softmax, ·v, heads
  * concatenated, padded query rows zeroed; the backward is tf.grad of Σ out ⊙ dout.
  */
-function tfjsAttention(t: Tfjs['tf'], s: Shape, maskT: TfTensor): (qkv: TfTensor) => TfTensor {
+function tfjsAttention(t: TfOps, s: Shape, maskT: TfTensor): (qkv: TfTensor) => TfTensor {
   const C = s.NH * s.hd;
   const keyBias = t.reshape(t.mul(t.sub(1, maskT), -1e9), [s.B, 1, 1, s.T]);
   const rowMask = t.reshape(maskT, [s.B, s.T, 1]);
@@ -236,9 +190,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   const passes: Pass[] = ['forward', 'forward+backward'];
   const iters = ctx.quick ? 2 : 5;
 
-  // --adapter is parsed by the CLI; tfjs must reach the same dawn instance, which is keyed by that option.
-  const argv = (globalThis as { process?: { argv: string[] } }).process?.argv ?? [];
-  const tfjs = await loadTfjs(device, flagValue(argv, '--adapter'));
+  const tfjs = await loadTfjs<TfOps>(device, ctx.adapter);
   if (typeof tfjs === 'string') ctx.emit({ bench: 'attention', impl: 'tfjs-webgpu', error: tfjs, adapter });
 
   const samples = new Map<string, number[]>();

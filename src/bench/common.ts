@@ -21,6 +21,14 @@ export interface BenchContext {
   quick: boolean;
   /** Extra arguments after the bench name, for bench-specific flags. */
   args: string[];
+  /** The --adapter the device was opened with: a second WebGPU user (tfjs) must reach the same dawn instance. */
+  adapter?: string;
+}
+
+/** The value after `name` in a bench's extra arguments, if the flag is there. */
+export function flagValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
 }
 
 export function adapterTag(device: Device): AdapterTag {

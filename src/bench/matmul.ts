@@ -15,7 +15,6 @@
 import type { Device } from '../gpu/device.js';
 import type { Recorder } from '../gpu/recorder.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { platformGpu } from '../platform/platform.js';
 import {
   matmulBackward,
   matmulBackwardInput,
@@ -27,7 +26,8 @@ import {
 } from '../ops/matmul.js';
 import { matmulBackward as backwardRef, matmulForward as forwardRef } from '../ref/matmul.js';
 import { Pcg32 } from '../util/rng.js';
-import { adapterTag, median, timeGpu, type BenchContext } from './common.js';
+import { adapterTag, flagValue, median, timeGpu, type BenchContext } from './common.js';
+import { loadTfjs, type LoadedTfjs } from './tfjs.js';
 
 export const summary = 'fp32 matmul GFLOP/s (256–2048 forward, 1024 dinp/dweight): densescale vs tfjs-webgpu on the same adapter [--tiles] [--rounds N] [--sizes a,b]';
 
@@ -48,11 +48,6 @@ function uniform(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = rng.nextFloat() * 2 - 1;
   return out;
-}
-
-function flagValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
 }
 
 /** Checks every kernel against the f64 reference before anything is timed (llm.c's bench pattern). */
@@ -124,46 +119,20 @@ async function timeDensescale(device: Device, pr: Problem, tile: MatmulTile, ite
   }
 }
 
-interface Tfjs {
-  // The few tfjs-core functions used here, typed loosely: tfjs is a dev dependency, loaded only if present.
-  tf: {
-    tensor2d(values: Float32Array, shape: [number, number]): TfTensor;
-    matMul(a: TfTensor, b: TfTensor, transposeA?: boolean, transposeB?: boolean): TfTensor;
-    time(f: () => void): Promise<{ kernelMs: number | { error: string } }>;
-    tidy(f: () => void): void;
-    backend(): { device?: GPUDevice; submitQueue?: () => void };
-  };
-  timer: 'timestamp' | 'wall';
+// The few tfjs-core functions used here, typed loosely: tfjs is a dev dependency, loaded only if present.
+interface TfOps {
+  tensor2d(values: Float32Array, shape: [number, number]): TfTensor;
+  matMul(a: TfTensor, b: TfTensor, transposeA?: boolean, transposeB?: boolean): TfTensor;
+  time(f: () => void): Promise<{ kernelMs: number | { error: string } }>;
+  tidy(f: () => void): void;
+  backend(): { device?: GPUDevice; submitQueue?: () => void };
 }
+
+type Tfjs = LoadedTfjs<TfOps>;
 
 interface TfTensor {
   dispose(): void;
   data(): Promise<unknown>;
-}
-
-/**
- * Loads tfjs-webgpu on the same WebGPU entry point (same dawn instance, so the same adapter). It registers
- * its backend only if navigator.gpu exists when it is imported, hence the order.
- */
-async function loadTfjs(device: Device, adapterName: string | undefined): Promise<Tfjs | string> {
-  try {
-    const entry = await platformGpu(adapterName);
-    const g = globalThis as { navigator?: { gpu?: GPU } };
-    if (g.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: { gpu: entry.gpu }, configurable: true });
-    else if (g.navigator.gpu === undefined) Object.defineProperty(g.navigator, 'gpu', { value: entry.gpu, configurable: true });
-    const core = 'tfjs-core';
-    const backendPkg = 'tfjs-backend-webgpu';
-    const tf = (await import(/* @vite-ignore */ `@tensorflow/${core}`)) as unknown as Tfjs['tf'] & { setBackend(b: string): Promise<boolean>; ready(): Promise<void>; getBackend(): string };
-    await import(/* @vite-ignore */ `@tensorflow/${backendPkg}`);
-    if (!(await tf.setBackend('webgpu'))) return 'tf.setBackend("webgpu") failed';
-    await tf.ready();
-    const tfDevice = tf.backend().device;
-    const info = (tfDevice as (GPUDevice & { adapterInfo?: GPUAdapterInfo }) | undefined)?.adapterInfo;
-    if (info !== undefined && info.vendor !== device.info.vendor) return `tfjs picked another adapter (${info.vendor}/${info.architecture})`;
-    return { tf, timer: tfDevice?.features.has('timestamp-query') ? 'timestamp' : 'wall' };
-  } catch (e) {
-    return `tfjs-webgpu unavailable: ${(e as Error).message.split('\n')[0]}`;
-  }
 }
 
 /** Times tf.matMul with the transposes that make it the same product as the densescale kernel. */
@@ -277,9 +246,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   }
   const tile = matmulDefaultTile(device);
 
-  // --adapter is parsed by the CLI; tfjs must reach the same dawn instance, which is keyed by that option.
-  const argv = (globalThis as { process?: { argv: string[] } }).process?.argv ?? [];
-  const tfjs = await loadTfjs(device, flagValue(argv, '--adapter'));
+  const tfjs = await loadTfjs<TfOps>(device, ctx.adapter);
   if (typeof tfjs === 'string') ctx.emit({ bench: 'matmul', impl: 'tfjs-webgpu', error: tfjs, adapter });
 
   const samples = new Map<string, number[]>();

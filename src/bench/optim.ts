@@ -11,9 +11,9 @@ import { globalNorm, globalNormWorkspaceSize } from '../ops/global_norm.js';
 import { topkForward, topkWorkspaceSize } from '../ops/topk.js';
 import { adamwUpdate as adamwRef } from '../ref/adamw.js';
 import { globalNorm as normRef } from '../ref/global_norm.js';
-import { platformGpu } from '../platform/platform.js';
 import { Pcg32 } from '../util/rng.js';
 import { adapterTag, timeGpu, type BenchContext } from './common.js';
+import { loadTfjs } from './tfjs.js';
 
 export const summary = 'AdamW and global-norm GB/s at 10M and 110M parameters; top-k ms (Q=256, Nc=100k, D=768, k=1000)';
 
@@ -107,18 +107,6 @@ async function benchOptimizer(ctx: BenchContext, device: Device, n: number, iter
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 
-/** tfjs-core with the WebGPU backend on dawn.node's GPU object (the same adapter as ours). */
-async function loadTfjs(): Promise<Tf> {
-  const g = globalThis as { navigator?: { gpu?: GPU } };
-  // The backend registers itself only if navigator.gpu exists when it is imported.
-  if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { ...g.navigator, gpu: (await platformGpu()).gpu }, configurable: true });
-  const tf = await import('@tensorflow/tfjs-core');
-  await import('@tensorflow/tfjs-backend-webgpu');
-  if (!(await tf.setBackend('webgpu'))) throw new ConfigError('bench optim: tfjs could not start its webgpu backend');
-  await tf.ready();
-  return tf;
-}
-
 async function wallMs(warmup: number, iters: number, fn: () => Promise<void>): Promise<{ ms: number; minMs: number }> {
   for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];
@@ -132,7 +120,9 @@ async function wallMs(warmup: number, iters: number, fn: () => Promise<void>): P
 }
 
 async function baselineTfjs(ctx: BenchContext, device: Device, n: number, Q: number, Nc: number, D: number, k: number, iters: number): Promise<void> {
-  const tf = await loadTfjs();
+  const loaded = await loadTfjs<Tf>(device, ctx.adapter);
+  if (typeof loaded === 'string') throw new ConfigError(`bench optim: ${loaded}`);
+  const { tf } = loaded;
   const tag = { library: `tfjs-backend-webgpu ${tf.version_core}`, adapter: adapterTag(device) };
   const g = tf.tensor1d(randomArray(n, 2, 0.1));
   const norm = await wallMs(1, iters, async () => {

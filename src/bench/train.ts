@@ -17,8 +17,9 @@ import { matmulForward } from '../ops/matmul.js';
 import { BiEncoder } from '../model/biencoder.js';
 import { modelConfig, type BiEncoderConfig } from '../model/config.js';
 import { Pcg32 } from '../util/rng.js';
-import { adapterTag, median, timeGpu, type BenchContext } from './common.js';
-import { loadTfjs, TfjsBiEncoder, type StepBatch, type StepShape } from './train_tfjs.js';
+import { adapterTag, flagValue, median, timeGpu, type BenchContext } from './common.js';
+import { loadTfjs } from './tfjs.js';
+import { TfjsBiEncoder, type StepBatch, type StepShape } from './train_tfjs.js';
 
 export const summary = 'training step pairs/s, tokens/s and GFLOP/s per preset vs the best matmul, per-kernel profile, and tfjs-webgpu running the same BERT bi-encoder step [--presets a,b] [--iters N] [--no-tfjs]';
 
@@ -26,11 +27,6 @@ const VOCAB = 30522;
 const LEARNING_RATE = 1e-4;
 /** Speed floor over tfjs-webgpu that issue 5 sets. */
 const FLOOR = 3;
-
-function flagValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 function randomBatch(shape: StepShape, seed: number): StepBatch {
   const rng = new Pcg32(seed);
@@ -93,7 +89,8 @@ export async function run(ctx: BenchContext): Promise<void> {
   const adapter = adapterTag(device);
   const matmul = await bestMatmul(device, onGpu ? [2048, 4096] : ctx.quick ? [512] : [512, 1024], onGpu ? 20 : 3);
   ctx.emit({ bench: 'train', kind: 'matmul_best', gflops: +matmul.gflops.toFixed(2), size: matmul.size, adapter });
-  const tf = ctx.args.includes('--no-tfjs') ? 'disabled by --no-tfjs' : await loadTfjs(device, flagValue(ctx.args, '--adapter'));
+  const loaded = ctx.args.includes('--no-tfjs') ? 'disabled by --no-tfjs' : await loadTfjs(device, ctx.adapter);
+  const tf = typeof loaded === 'string' ? loaded : loaded.tf;
   if (typeof tf === 'string') ctx.emit({ bench: 'train', kind: 'note', tfjs: tf, adapter });
 
   for (const preset of presets) {

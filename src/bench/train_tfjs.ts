@@ -6,54 +6,12 @@
 // own positive among the B positives and W negatives, gradients by tf.variableGrads, Adam.
 // It is loaded with the densescale model's weights (HF names), so both compute the same loss: the bench
 // checks that before timing anything.
-import type { Device } from '../gpu/device.js';
 import type { BiEncoderConfig } from '../model/config.js';
 import type { NamedTensor } from '../model/safetensors.js';
-import { platformGpu } from '../platform/platform.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- tfjs is an optional dev dependency, typed loosely. */
 type Tf = any;
 type TfTensor = any;
-
-// tfjs-core's gradient registrations ship as ESM files with extension-less relative imports, which Node's
-// resolver rejects; this hook retries such imports (inside @tensorflow packages only) with ".js".
-const TFJS_RESOLVE_HOOK = `
-export async function resolve(specifier, context, next) {
-  if (specifier.startsWith('.') && !/\\.[cm]?js$/.test(specifier) && (context.parentURL ?? '').includes('/@tensorflow/')) {
-    try { return await next(specifier + '.js', context); } catch { return next(specifier + '/index.js', context); }
-  }
-  return next(specifier, context);
-}`;
-
-/**
- * tfjs-webgpu on the same WebGPU entry point (same dawn instance, so the same adapter), with gradients.
- * The backend registers only if navigator.gpu exists when it is imported, hence the order. Returns the
- * reason as a string when tfjs cannot run.
- */
-export async function loadTfjs(device: Device, adapterName: string | undefined): Promise<Tf | string> {
-  try {
-    const entry = await platformGpu(adapterName);
-    const g = globalThis as { navigator?: { gpu?: GPU } };
-    if (g.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: { gpu: entry.gpu }, configurable: true });
-    else if (g.navigator.gpu === undefined) Object.defineProperty(g.navigator, 'gpu', { value: entry.gpu, configurable: true });
-    const nodeModule = 'node:module';
-    const { register } = (await import(/* @vite-ignore */ nodeModule)) as typeof import('node:module');
-    register(`data:text/javascript,${encodeURIComponent(TFJS_RESOLVE_HOOK)}`);
-    const core = '@tensorflow/tfjs-core';
-    const tf = (await import(/* @vite-ignore */ core)) as Tf;
-    await import(/* @vite-ignore */ '@tensorflow/tfjs-backend-webgpu');
-    await import(/* @vite-ignore */ `${core}/dist/register_all_gradients.js`);
-    if (!(await tf.setBackend('webgpu'))) return 'tf.setBackend("webgpu") failed';
-    await tf.ready();
-    const info = tf.backend().adapterInfo as { vendor?: string; architecture?: string } | undefined;
-    if (info?.vendor !== undefined && (info.vendor !== device.info.vendor || info.architecture !== device.info.architecture)) {
-      return `tfjs picked another adapter (${info.vendor}/${info.architecture})`;
-    }
-    return tf;
-  } catch (e) {
-    return `tfjs-webgpu unavailable: ${(e as Error).message.split('\n')[0]}`;
-  }
-}
 
 export interface StepShape {
   batchSize: number;

@@ -28,6 +28,7 @@ export async function main(argv: string[]): Promise<void> {
     emit: (row) => process.stdout.write(json ? `${JSON.stringify(row)}\n` : `${Object.entries(row).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ')}\n`),
     quick,
     args,
+    adapter,
   };
   try {
     for (const n of names) await (await BENCHES[n]!()).run(ctx);

@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { loadRetrievalData } from '../data/load.js';
 import { nodeSource } from '../data/node.js';
-import { evaluate } from '../eval/evaluate.js';
+import { evaluate, type EvaluationMetrics } from '../eval/evaluate.js';
 import type { EvalProgress } from '../eval/entropy.js';
 import { evalManifest, recordReads, type EvalManifest, type EvalSettings } from '../eval/manifest.js';
 import { hashFiles } from '../eval/manifest_node.js';
@@ -30,15 +30,7 @@ const USAGE = `usage: densescale eval --model <dir> --data <dir> [options]
   --json                 one JSON object on stdout`;
 
 /** What `densescale eval --json` prints. */
-export interface EvalReport {
-  contrastiveEntropy: number;
-  'mrr@10': number;
-  'ndcg@10': number;
-  'recall@10': number;
-  'recall@100': number;
-  'recall@1000': number;
-  pairs: number;
-  queries: number;
+export interface EvalReport extends EvaluationMetrics {
   adapter: EvalManifest['adapter'];
   manifest: EvalManifest;
 }
@@ -113,18 +105,8 @@ export async function runEval(args: EvalArgs, onProgress?: (progress: EvalProgre
         initialised: opened.initialised,
         device,
       });
-      return {
-        contrastiveEntropy: result.contrastiveEntropy,
-        'mrr@10': result['mrr@10'],
-        'ndcg@10': result['ndcg@10'],
-        'recall@10': result['recall@10'],
-        'recall@100': result['recall@100'],
-        'recall@1000': result['recall@1000'],
-        pairs: result.pairs,
-        queries: result.queries,
-        adapter: manifest.adapter,
-        manifest,
-      };
+      const { entropy: _entropy, retrieval: _retrieval, ...metrics } = result;
+      return { ...metrics, adapter: manifest.adapter, manifest };
     } finally {
       opened.model.destroy();
       opened.tokenizer.free();

@@ -12,6 +12,7 @@ import { formatProgress, type SweepProgress } from '../sweep/progress.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { trainWordPieceVocab } from '../tokenizer/train_vocab.js';
 import { sha256Hex, canonicalJson } from '../util/hash.js';
+import { jsonlObjects } from '../util/jsonl.js';
 
 /** The `data` section of a sweep config file. */
 export type DataSpec = { source: 'wordnet'; seed?: number; testFraction?: number } | { source: 'dir'; path: string };
@@ -105,19 +106,10 @@ export async function loadSweepTokenizer(spec: TokenizerSpec, data: RetrievalDat
 export function readRows(path: string): SweepRow[] {
   if (!existsSync(path)) return [];
   const rows: SweepRow[] = [];
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (line.trim() === '') return;
-      let row: unknown;
-      try {
-        row = JSON.parse(line);
-      } catch (e) {
-        throw new FormatError(`not valid JSON (${(e as Error).message})`, path, i + 1);
-      }
-      if (!isObject(row) || typeof row.id !== 'string') throw new FormatError('expected a run row with an "id"', path, i + 1, 'id');
-      rows.push(row as unknown as SweepRow);
-    });
+  for (const { row, line } of jsonlObjects(readFileSync(path, 'utf8'), path)) {
+    if (typeof row.id !== 'string') throw new FormatError('expected a run row with an "id"', path, line, 'id');
+    rows.push(row as unknown as SweepRow);
+  }
   return rows;
 }
 

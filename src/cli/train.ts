@@ -9,7 +9,6 @@ import { join, resolve } from 'node:path';
 import { PairDataset, PAPER_SUBSET_SEED } from '../data/pairs.js';
 import { loadRetrievalData } from '../data/load.js';
 import { nodeSource } from '../data/node.js';
-import type { RetrievalData } from '../data/retrieval.js';
 import { AbortError, ConfigError } from '../errors.js';
 import { createDevice } from '../gpu/device.js';
 import { DirectoryCheckpointStore, removeStaleTemporaries } from '../io/checkpoint_store.js';

@@ -16,6 +16,7 @@ import {
   type ContrastiveEntropyResult,
   type PassageEmbedder,
 } from './entropy.js';
+import type { RankingMetrics } from './metrics.js';
 import { checkTopK, metricsOfRetrieval, rankedQueries, retrieveTopK, type TopkRetrieval } from './ranking.js';
 
 /** Corpus embeddings kept on the CPU for contrastive entropy up to this size; beyond it passages are re-embedded. */
@@ -28,18 +29,15 @@ export interface EvaluateOptions extends ContrastiveEntropyOptions {
   corpusWindow?: number;
 }
 
-export interface Evaluation {
+/** The headline numbers of an evaluation (what `densescale eval --json` prints besides the manifest). */
+export interface EvaluationMetrics extends RankingMetrics {
   /** Contrastive entropy in nats (ContrastiveEntropyResult.nats). */
   contrastiveEntropy: number;
-  'mrr@10': number;
-  'ndcg@10': number;
-  'recall@10': number;
-  'recall@100': number;
-  'recall@1000': number;
   /** Pairs behind the contrastive entropy (per repeat). */
   pairs: number;
-  /** Queries behind the ranking metrics: those of the split with a relevant judgement. */
-  queries: number;
+}
+
+export interface Evaluation extends EvaluationMetrics {
   /** The contrastive entropy in detail: bits, per repeat, per pair. */
   entropy: ContrastiveEntropyResult;
   /** The full-corpus top k of every ranked query. */

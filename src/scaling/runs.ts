@@ -1,6 +1,7 @@
 // Reading runs.jsonl (one JSON object per line, as `sweep` appends them) into fit points. Pure: the caller
 // supplies the text, so the same parser serves the CLI (fs) and a browser (fetch).
 import { FormatError } from '../errors.js';
+import { jsonlObjects } from '../util/jsonl.js';
 import { LAW_AXES, type LawName } from './laws.js';
 import type { FitPoint } from './fit.js';
 
@@ -23,21 +24,11 @@ export interface ReadRunsOptions {
 export function readRuns(text: string, file: string, options: ReadRunsOptions): FitPoint[] {
   const lossField = options.lossField ?? 'loss';
   const points: FitPoint[] = [];
-  text.split('\n').forEach((raw, index) => {
-    const line = index + 1;
-    const trimmed = raw.trim();
-    if (trimmed === '') return;
-    let row: unknown;
-    try {
-      row = JSON.parse(trimmed);
-    } catch (e) {
-      throw new FormatError(`not valid JSON (${(e as Error).message})`, file, line);
-    }
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new FormatError('expected a JSON object per line', file, line);
+  for (const { row, line } of jsonlObjects(text, file)) {
     const point: FitPoint = { loss: positiveField(row, lossField, file, line) };
     for (const axis of LAW_AXES[options.law]) point[axis] = positiveField(row, axis, file, line);
     points.push(point);
-  });
+  }
   if (points.length === 0) throw new FormatError('no runs (the file has no non-blank lines)', file);
   return points;
 }

@@ -7,17 +7,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedLines, formatF32, main as embedMain } from '../../src/cli/embed.js';
 import { formatReport, main as evalMain, parseEvalArgs, runEval, type EvalArgs } from '../../src/cli/eval.js';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { VERSION } from '../../src/gen/version.js';
-import type { BiEncoder } from '../../src/model/biencoder.js';
-import type { Tokenizer } from '../../src/tokenizer/tokenizer.js';
 import { testDevice } from '../helpers/device.js';
 import { mulberry32 } from '../helpers/rand.js';
-import { fixtureData, fixtureModel, fixtureRecords, fixtureTokenizer, VOCAB_TEXT } from './fixture.js';
+import { fixtureData, fixtureRecords, openFixture, VOCAB_TEXT } from './fixture.js';
 import { writeBeirDir, writeModelDir } from './write_dirs.js';
+import { stdoutOf } from '../helpers/cli.js';
 
 const SEED = 44;
 const records = fixtureRecords(SEED, 50, 20);
@@ -26,43 +25,22 @@ const FLAGS = ['--negatives', '8', '--repeats', '2', '--seed', '3', '--query-len
 let root: string;
 let modelDir: string;
 let dataDir: string;
-let tokenizer: Tokenizer;
-let model: BiEncoder;
+const { tokenizer, model } = await openFixture(6);
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'densescale-eval-'));
   modelDir = join(root, 'model');
   dataDir = join(root, 'data');
-  tokenizer = await fixtureTokenizer();
-  model = fixtureModel(await testDevice(), 6);
   await writeModelDir(modelDir, model, VOCAB_TEXT);
   writeBeirDir(dataDir, records);
 });
 
-afterAll(() => {
-  model.destroy();
-  tokenizer.free();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 async function args(extra: string[] = []): Promise<EvalArgs> {
   return (await parseEvalArgs(['--model', modelDir, '--data', dataDir, ...FLAGS, ...extra]))!;
-}
-
-async function stdoutOf(run: () => Promise<void>): Promise<string> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await run();
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
 }
 
 describe('densescale eval', () => {

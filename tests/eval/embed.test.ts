@@ -1,31 +1,17 @@
 // embedTexts / embedWindows: rows come back in the caller's order, and a text's embedding is the same
 // bits whether it is embedded alone at its own length, padded to the maximum, or in a length-sorted batch
 // (the property evaluation relies on to batch, group and chunk freely).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { embedTexts, embedWindows } from '../../src/eval/embed.js';
-import type { BiEncoder } from '../../src/model/biencoder.js';
-import type { Tokenizer } from '../../src/tokenizer/tokenizer.js';
 import { expectBitEqual } from '../helpers/close.js';
-import { testDevice } from '../helpers/device.js';
-import { fixtureModel, fixtureRecords, fixtureTokenizer } from './fixture.js';
+import { fixtureRecords, openFixture } from './fixture.js';
 
 // 600 texts of up to 40 tokens: more than one 8,192-token batch, and texts of many lengths.
 const texts = fixtureRecords(8, 600, 1).passages.map((p) => p.text);
 const LENGTH = 40;
 
-let tokenizer: Tokenizer;
-let model: BiEncoder;
-
-beforeAll(async () => {
-  tokenizer = await fixtureTokenizer();
-  model = fixtureModel(await testDevice(), 2);
-});
-
-afterAll(() => {
-  model.destroy();
-  tokenizer.free();
-});
+const { tokenizer, model } = await openFixture(2);
 
 describe('embedTexts', () => {
   it('equals model.embed of all texts padded to the maximum, row for row, and of single texts at their own length', async () => {

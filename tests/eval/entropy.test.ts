@@ -1,33 +1,21 @@
 // contrastiveEntropy against an f64 computation from the same model's embeddings (embedded another way)
 // and independently drawn negatives; the closed form log(W+1) for a model whose embeddings are all
 // equal; determinism across repeats, seeds, pair subsets and table sizes; the negatives' pool; errors.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { contrastiveEntropy, planEntropy } from '../../src/eval/entropy.js';
 import type { BiEncoder } from '../../src/model/biencoder.js';
-import type { Tokenizer } from '../../src/tokenizer/tokenizer.js';
 import { refSampleDistinct } from '../data/sampling_reference.js';
 import { expectBitEqual, expectClose, TOL } from '../helpers/close.js';
 import { testDevice } from '../helpers/device.js';
-import { fixtureData, fixtureModel, fixtureRecords, fixtureTokenizer } from './fixture.js';
+import { fixtureData, fixtureModel, fixtureRecords, openFixture } from './fixture.js';
 
 const SEED = 21;
 const records = fixtureRecords(SEED);
 const data = fixtureData(SEED);
 const LENGTHS = { queryLength: 12, passageLength: 24 };
 
-let tokenizer: Tokenizer;
-let model: BiEncoder;
-
-beforeAll(async () => {
-  tokenizer = await fixtureTokenizer();
-  model = fixtureModel(await testDevice(), 5);
-});
-
-afterAll(() => {
-  model.destroy();
-  tokenizer.free();
-});
+const { tokenizer, model } = await openFixture(5);
 
 /** Embeds texts padded to `length`, all rows in one model.embed call: not the evaluation's batching. */
 async function embedPadded(m: BiEncoder, tower: 'query' | 'passage', texts: string[], length: number): Promise<Float64Array> {

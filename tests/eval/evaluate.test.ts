@@ -2,16 +2,13 @@
 // (embedded another way), ranking metrics against rankingMetrics on that ranking under the real ids,
 // the corpus streamed in several windows, k beyond the corpus, and contrastive entropy equal to the
 // stand-alone contrastiveEntropy() bit for bit.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contrastiveEntropy } from '../../src/eval/entropy.js';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { rankingMetrics } from '../../src/eval/metrics.js';
-import type { BiEncoder } from '../../src/model/biencoder.js';
 import { TOPK_NO_INDEX } from '../../src/ops/topk.js';
-import type { Tokenizer } from '../../src/tokenizer/tokenizer.js';
 import { expectBitEqual } from '../helpers/close.js';
-import { testDevice } from '../helpers/device.js';
-import { fixtureData, fixtureModel, fixtureRecords, fixtureTokenizer } from './fixture.js';
+import { fixtureData, fixtureRecords, openFixture } from './fixture.js';
 
 const SEED = 33;
 const PASSAGES = 90;
@@ -19,18 +16,7 @@ const records = fixtureRecords(SEED, PASSAGES, 30);
 const data = fixtureData(SEED, PASSAGES, 30);
 const LENGTHS = { queryLength: 10, passageLength: 20 };
 
-let tokenizer: Tokenizer;
-let model: BiEncoder;
-
-beforeAll(async () => {
-  tokenizer = await fixtureTokenizer();
-  model = fixtureModel(await testDevice(), 17);
-});
-
-afterAll(() => {
-  model.destroy();
-  tokenizer.free();
-});
+const { tokenizer, model } = await openFixture(17);
 
 async function embedPadded(tower: 'query' | 'passage', texts: string[], length: number): Promise<Float64Array> {
   const b = tokenizer.encodeBatch(texts, { maxLength: length, padding: 'max_length' });

@@ -1,11 +1,13 @@
 // A small retrieval set, vocabulary and model for the evaluation tests, all generated from seeds and
 // portable (Node, Chromium, and the cross-runtime bundles): passages and queries of random words,
 // train/test qrels with graded (2), plain (1) and judged non-relevant (0) entries.
+import { afterAll } from 'vitest';
 import { RetrievalData } from '../../src/data/retrieval.js';
 import type { Device } from '../../src/gpu/device.js';
 import { BiEncoder } from '../../src/model/biencoder.js';
 import { modelConfig, type BiEncoderConfig } from '../../src/model/config.js';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.js';
+import { testDevice } from '../helpers/device.js';
 import { mulberry32 } from '../helpers/rand.js';
 
 const WORDS = (
@@ -70,4 +72,18 @@ export function fixtureConfig(overrides: Partial<BiEncoderConfig> = {}): BiEncod
 /** An inference-only model with seeded random weights. */
 export function fixtureModel(device: Device, seed: number, overrides: Partial<BiEncoderConfig> = {}): BiEncoder {
   return BiEncoder.create(device, fixtureConfig(overrides), { seed, maxLength: 64 });
+}
+
+/**
+ * The fixture tokenizer and a fixture model on the test device, for a test file's top level
+ * (`const { tokenizer, model } = await openFixture(seed)`): both are freed after the file's tests.
+ */
+export async function openFixture(seed: number): Promise<{ tokenizer: Tokenizer; model: BiEncoder }> {
+  const tokenizer = await fixtureTokenizer();
+  const model = fixtureModel(await testDevice(), seed);
+  afterAll(() => {
+    model.destroy();
+    tokenizer.free();
+  });
+  return { tokenizer, model };
 }

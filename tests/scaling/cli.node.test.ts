@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main as budgetMain } from '../../src/cli/budget.js';
 import { main as fitMain } from '../../src/cli/fit.js';
 import { UsageError } from '../../src/cli/args.js';
@@ -11,23 +11,10 @@ import { optimalAllocation } from '../../src/scaling/budget.js';
 import { fitScalingLaw, fitSummary } from '../../src/scaling/fit.js';
 import { readRuns } from '../../src/scaling/runs.js';
 import { gridRuns, jointLoss, MSMARCO_JOINT } from './synthetic.js';
+import { stdoutOf } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'densescale-fit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function capture(run: () => Promise<void>): Promise<string> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await run();
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
 
 const runs = gridRuns((n, d) => jointLoss(MSMARCO_JOINT, n, d), 0.01, 3);
 const runsFile = join(dir, 'runs.jsonl');
@@ -73,7 +60,7 @@ describe('readRuns', () => {
 
 describe('densescale fit / budget', () => {
   it('fit --json prints {law, params, r2, ci, n}, the same fit as the library', async () => {
-    const out = await capture(() => fitMain([runsFile, '--law', 'joint', '--json', '--bootstrap', '30', '--seed', '2']));
+    const out = await stdoutOf(() => fitMain([runsFile, '--law', 'joint', '--json', '--bootstrap', '30', '--seed', '2']));
     const printed = JSON.parse(out);
     expect(Object.keys(printed).sort()).toEqual(['ci', 'law', 'n', 'params', 'r2']);
     expect(Object.keys(printed.params).sort()).toEqual(['A', 'B', 'alpha', 'beta', 'delta']);
@@ -87,41 +74,41 @@ describe('densescale fit / budget', () => {
       ['data', ['B', 'beta', 'delta']],
       ['additive', ['A', 'B', 'E', 'alpha', 'beta']],
     ] as const) {
-      const printed = JSON.parse(await capture(() => fitMain([runsFile, '--law', law, '--json', '--bootstrap', '0'])));
+      const printed = JSON.parse(await stdoutOf(() => fitMain([runsFile, '--law', law, '--json', '--bootstrap', '0'])));
       expect(printed.law).toBe(law);
       expect(Object.keys(printed.params).sort()).toEqual([...names].sort());
       expect(printed.ci).toEqual({});
     }
-    const doubled = JSON.parse(await capture(() => fitMain([runsFile, '--law', 'joint', '--json', '--bootstrap', '0', '--loss-field', 'metrics.entropy'])));
-    const plain = JSON.parse(await capture(() => fitMain([runsFile, '--law', 'joint', '--json', '--bootstrap', '0'])));
+    const doubled = JSON.parse(await stdoutOf(() => fitMain([runsFile, '--law', 'joint', '--json', '--bootstrap', '0', '--loss-field', 'metrics.entropy'])));
+    const plain = JSON.parse(await stdoutOf(() => fitMain([runsFile, '--law', 'joint', '--json', '--bootstrap', '0'])));
     // Doubling every loss doubles the bracket term and the floor: β and α are unchanged.
     expect(doubled.params.beta).toBeCloseTo(plain.params.beta, 6);
     expect(doubled.params.delta).toBeCloseTo(2 * plain.params.delta, 6);
   });
 
   it('fit prints a readable summary, with held-out errors when asked', async () => {
-    const out = await capture(() => fitMain([runsFile, '--law', 'joint', '--bootstrap', '20', '--holdout', '3']));
+    const out = await stdoutOf(() => fitMain([runsFile, '--law', 'joint', '--bootstrap', '20', '--holdout', '3']));
     expect(out).toMatch(/joint law fitted on 27 runs/);
     expect(out).toMatch(/L\(N,D\) = \[\(/);
     expect(out).toMatch(/R² = 0\.99\d\d/);
     expect(out).toMatch(/alpha\s+0\.5\d+\s+\[/);
     expect(out).toMatch(/held out 3 largest runs: mean \|relative error\| \d+\.\d\d%/);
-    const json = JSON.parse(await capture(() => fitMain([runsFile, '--law', 'joint', '--bootstrap', '0', '--holdout', '3', '--json'])));
+    const json = JSON.parse(await stdoutOf(() => fitMain([runsFile, '--law', 'joint', '--bootstrap', '0', '--holdout', '3', '--json'])));
     expect(json.heldOut.relErrors).toHaveLength(3);
   });
 
   it('budget --law reads fit --json output and prints the allocation', async () => {
     const fitFile = join(dir, 'fit.json');
-    writeFileSync(fitFile, await capture(() => fitMain([runsFile, '--law', 'joint', '--json', '--bootstrap', '0'])));
-    const law = JSON.parse(await capture(() => fitMain([runsFile, '--law', 'joint', '--json', '--bootstrap', '0'])));
-    const a = JSON.parse(await capture(() => budgetMain(['--law', fitFile, '--budget', '1e6', '--json'])));
+    writeFileSync(fitFile, await stdoutOf(() => fitMain([runsFile, '--law', 'joint', '--json', '--bootstrap', '0'])));
+    const law = JSON.parse(await stdoutOf(() => fitMain([runsFile, '--law', 'joint', '--json', '--bootstrap', '0'])));
+    const a = JSON.parse(await stdoutOf(() => budgetMain(['--law', fitFile, '--budget', '1e6', '--json'])));
     expect(Object.keys(a).sort()).toEqual(['D', 'N', 'budget', 'cost', 'inference', 'predictedLoss']);
     expect(Object.keys(a.cost).sort()).toEqual(['data', 'infer', 'total', 'train']);
     expect(a).toEqual(JSON.parse(JSON.stringify(optimalAllocation(law, { budget: 1e6 }))));
-    const b = JSON.parse(await capture(() => budgetMain(['--law', fitFile, '--budget', '1e6', '--no-inference', '--z-data', '1.2', '--json'])));
+    const b = JSON.parse(await stdoutOf(() => budgetMain(['--law', fitFile, '--budget', '1e6', '--no-inference', '--z-data', '1.2', '--json'])));
     expect(b).toEqual(JSON.parse(JSON.stringify(optimalAllocation(law, { budget: 1e6, inference: false, zData: 1.2 }))));
     expect(b.inference).toBe(false);
-    const text = await capture(() => budgetMain(['--law', fitFile, '--budget', '1e6']));
+    const text = await stdoutOf(() => budgetMain(['--law', fitFile, '--budget', '1e6']));
     expect(text).toMatch(/budget \$1,000,000, inference cost included/);
     expect(text).toMatch(/N\* = [\d.e+]+ parameters, D\* = [\d.e+]+ pairs/);
   });

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/args.js';
 import { formatDuration, ProgressDisplay } from '../../src/cli/progress.js';
 import { main } from '../../src/cli/train.js';
@@ -14,6 +14,7 @@ import { parseTrainerState } from '../../src/train/checkpoint.js';
 import type { TrainProgress } from '../../src/train/train.js';
 import { testDevice } from '../helpers/device.js';
 import { fixtureRecords } from './fixture.js';
+import { stdoutOf } from '../helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'densescale-train-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -28,24 +29,8 @@ const data = join(work, 'data');
 }
 const SMALL = ['--batch', '4', '--negatives', '2', '--query-length', '8', '--passage-length', '12'];
 
-async function capture(run: () => Promise<void>): Promise<string> {
-  let out = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await run();
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-  return out;
-}
-
 async function usageError(argv: string[], message: RegExp): Promise<void> {
-  const e = await capture(() => main(argv)).then(
+  const e = await stdoutOf(() => main(argv)).then(
     () => null,
     (x: unknown) => x,
   );
@@ -69,14 +54,14 @@ describe('densescale train flags', () => {
     await usageError([...base, '--warmup', '5'], /--warmup: 5 exceeds the 2 steps/);
     await usageError([...base, '--batch', '50'], /--batch: larger than the dataset \(40 pairs\)/);
     await usageError([...base, '--vocab', join(work, 'nope.txt')], /--vocab: cannot read ".*nope.txt" \(ENOENT\)/);
-    const e = await capture(() => main([...base, '--data', join(work, 'missing')])).catch((x: unknown) => x);
+    const e = await stdoutOf(() => main([...base, '--data', join(work, 'missing')])).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(FormatError);
     expect((e as FormatError).file).toBe(join(work, 'missing'));
   });
 
   it('trains a preset with a learned vocabulary, then fine-tunes the result as a model folder (lr 5e-6 by default)', async () => {
     const first = join(work, 'scratch');
-    const report = JSON.parse(await capture(() => main(['--data', data, '--model', 'cpu-1', '--out', first, ...SMALL, '--steps', '4', '--vocab-size', '100', '--lr', '1e-3', '--json']))) as Record<string, unknown>;
+    const report = JSON.parse(await stdoutOf(() => main(['--data', data, '--model', 'cpu-1', '--out', first, ...SMALL, '--steps', '4', '--vocab-size', '100', '--lr', '1e-3', '--json']))) as Record<string, unknown>;
     expect(report).toMatchObject({ steps: 4, pairsSeen: 16, resumedFrom: null, model: 'cpu-1', vocabSize: 100, data: { split: 'train', pairs: 40, evaluation: null } });
     expect(JSON.parse(readFileSync(join(first, 'summary.json'), 'utf8'))).toEqual(report);
     const vocab = readFileSync(join(first, 'model', 'vocab.txt'), 'utf8');
@@ -90,7 +75,7 @@ describe('densescale train flags', () => {
     loaded.tokenizer.free();
 
     const tuned = join(work, 'tuned');
-    const text = await capture(() => main(['--data', data, '--model', join(first, 'model'), '--out', tuned, ...SMALL, '--steps', '3', '--eval-every', '2', '--eval-pairs', '5', '--eval-negatives', '4']));
+    const text = await stdoutOf(() => main(['--data', data, '--model', join(first, 'model'), '--out', tuned, ...SMALL, '--steps', '3', '--eval-every', '2', '--eval-pairs', '5', '--eval-negatives', '4']));
     expect(text).toMatch(/trained .*scratch\/model \(N = \d+\) for 3 steps on 35 pairs: final loss \d\.\d{4}, best evaluation \d\.\d{4} at step [23]/);
     const state = parseTrainerState(readFileSync(join(tuned, 'checkpoint', 'trainer_state.json')));
     expect(state.run).toMatchObject({ learningRate: 5e-6, warmup: 0, weightDecay: 0.001, maxGradNorm: 1, negatives: 2 });
