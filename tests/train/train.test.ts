@@ -54,7 +54,7 @@ describe('train()', () => {
       expect(result.resumedFrom).toBeNull();
       // Loss read back every 4 steps and at the last one, each equal to the hand-run loss of that step.
       expect(progress.map((p) => p.step)).toEqual([4, 8, 10]);
-      expect(progress.map((p) => p.loss)).toEqual([losses[3], losses[7], losses[9]].map(Math.fround));
+      expect(progress.map((p) => p.loss)).toEqual([losses[3]!, losses[7]!, losses[9]!].map(Math.fround));
       expect(progress.every((p) => p.pairsPerSecond > 0 && p.tokensPerSecond > p.pairsPerSecond && p.steps === 10)).toBe(true);
       expect(progress[2]!.etaMs).toBe(0);
       expect(progress[0]!.learningRate).toBe(learningRate(3, 3e-3, 2, 10));
