@@ -1,6 +1,6 @@
 // matmul_backward: gradients of out = inp·weightᵀ + bias given dout = ∂L/∂out
 //   dinp[m,k]    = Σ_n dout[m,n]·weight[n,k]   (dinp = dout·weight)        matmul_backward_dinp[_vec4]
-//   dweight[n,k] = Σ_m dout[m,n]·inp[m,k]      (dweight = doutᵀ·inp)       matmul_backward_dweight[_vec4]
+//   dweight[n,k] = Σ_m dout[m,n]·inp[m,k]      (dweight = doutᵀ·inp)       matmul_backward_dweight[_vec4|_vec4_split]
 //   dbias[n]     = Σ_m dout[m,n]                                           matmul_backward_dbias(+_reduce)
 // dout (M,N), inp (M,K), weight (N,K) → dinp (M,K), dweight (N,K), dbias (N); row-major f32.
 // With accumulate = 1 each gradient is added to what its buffer holds (old + sum), so the two passes of a
@@ -21,6 +21,16 @@
 // (ceil(N / WG_BIAS), chunks)) and matmul_backward_dbias_reduce adds the chunk sums (grid ceil(N / WG_BIAS)).
 // Both ways give the same bits. DBIAS_ROWS is a constant, not an override, so the grouping never depends
 // on tuning.
+//
+// dweight split-K (matmul_backward_dweight_vec4_split + matmul_backward_dweight_split_reduce, N % 4 == 0 and
+// K % 4 == 0): for a GPU, where the plain dweight grid (one thread per output tile looping over all M rows)
+// has too few workgroups. Rows of M in ceil(M / SPLIT_ROWS) chunks; stage 1 writes each chunk's (N, K)
+// partial, summed from its first row upwards in one f32 accumulator by the same register tile
+// (dweight_wide_sum), to a workspace slot; stage 2 adds the partials in chunk order (then old + sum with
+// accumulate = 1). When the workspace holds fewer slots than chunks, the launcher runs the two stages in
+// passes that carry the f32 running total in slot 0, which does not change the bits. No atomics: the bits
+// depend only on the inputs and SPLIT_ROWS (a constant, like DBIAS_ROWS), but differ from the unsplit
+// kernel's (another summation order).
 struct Params {
   M: u32,
   N: u32,
@@ -28,6 +38,11 @@ struct Params {
   accumulate: u32,
   tile_rows: u32,
   tile_groups: u32,
+  // split-K dweight only (0 elsewhere): first chunk and chunk count of this pass; split_stage bit 0: first
+  // pass, bit 1: last pass, bit 2: one of several passes (running total in workspace slot 0)
+  split_first: u32,
+  split_count: u32,
+  split_stage: u32,
 }
 
 override WG_X: u32 = 16;
@@ -40,6 +55,8 @@ override TN: u32 = 4;
 override WG_BIAS: u32 = 64;
 
 const DBIAS_ROWS: u32 = 256u;
+// Rows of M per split-K chunk of dweight (src/ops/matmul.ts MATMUL_SPLIT_ROWS repeats it).
+const SPLIT_ROWS: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dinp: array<f32>;
@@ -353,16 +370,11 @@ fn matmul_backward_dinp(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoca
 
 // dweight = doutᵀ·inp with N % 4 == 0 and K % 4 == 0, as an outer product per m: TM / 4 vec4 of dout
 // row m hold this thread's rows n, TN vec4 of inp row m its column groups (adjacent lanes, adjacent vec4).
-@compute @workgroup_size(WG_X, WG_Y)
-fn matmul_backward_dweight_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
-                                @builtin(num_workgroups) nwg: vec3u) {
-  let row = ((wid.y + wid.z * nwg.y) * WG_Y + lid.y) * TM;
-  let c4 = wid.x * TN * WG_X + lid.x;
+// The sum itself, over rows m = m_begin..m_end−1 in order (the whole of M, or one split-K chunk); the
+// caller has checked row < N and c4 < K/4.
+fn dweight_wide_sum(row: u32, c4: u32, m_begin: u32, m_end: u32) -> array<vec4f, 32> {
   let N4 = p.N / 4u;
   let K4 = p.K / 4u;
-  if (row >= p.N || c4 >= K4) {
-    return;
-  }
   let g1 = min(c4 + WG_X, K4 - 1u);
   let g2 = min(c4 + 2u * WG_X, K4 - 1u);
   let g3 = min(c4 + 3u * WG_X, K4 - 1u);
@@ -400,7 +412,7 @@ fn matmul_backward_dweight_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(loca
   var acc71 = vec4f(0.0);
   var acc72 = vec4f(0.0);
   var acc73 = vec4f(0.0);
-  for (var m = 0u; m < p.M; m++) {
+  for (var m = m_begin; m < m_end; m++) {
     let b0 = inp4[m * K4 + c4];
     var b1 = b0;
     var b2 = b0;
@@ -485,9 +497,76 @@ fn matmul_backward_dweight_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(loca
       }
     }
   }
-  store_dweight_wide(row, c4, array<vec4f, 32>(acc00, acc01, acc02, acc03, acc10, acc11, acc12, acc13, acc20,
-          acc21, acc22, acc23, acc30, acc31, acc32, acc33, acc40, acc41, acc42, acc43, acc50, acc51, acc52,
-          acc53, acc60, acc61, acc62, acc63, acc70, acc71, acc72, acc73));
+  return array<vec4f, 32>(acc00, acc01, acc02, acc03, acc10, acc11, acc12, acc13, acc20, acc21, acc22, acc23,
+          acc30, acc31, acc32, acc33, acc40, acc41, acc42, acc43, acc50, acc51, acc52, acc53, acc60, acc61, acc62,
+          acc63, acc70, acc71, acc72, acc73);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul_backward_dweight_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                                @builtin(num_workgroups) nwg: vec3u) {
+  let row = ((wid.y + wid.z * nwg.y) * WG_Y + lid.y) * TM;
+  let c4 = wid.x * TN * WG_X + lid.x;
+  if (row >= p.N || c4 >= p.K / 4u) {
+    return;
+  }
+  store_dweight_wide(row, c4, dweight_wide_sum(row, c4, 0u, p.M));
+}
+
+// Split-K stage 1 of 2: grid (⌈(K/4) / (TN·WG_X)⌉, row tiles, chunks of this pass), row tiles not folded.
+// Workgroup z computes chunk c = p.split_first + z (rows c·SPLIT_ROWS.. of M, from the first upwards in one
+// accumulator) into workspace slot z, or z + 1 in a pass of several (split_stage bit 2; slot 0 holds the
+// running total). A slot is N·K floats, row-major like dweight.
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul_backward_dweight_vec4_split(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let row = (wid.y * WG_Y + lid.y) * TM;
+  let c4 = wid.x * TN * WG_X + lid.x;
+  if (row >= p.N || c4 >= p.K / 4u) {
+    return;
+  }
+  let m_begin = (p.split_first + wid.z) * SPLIT_ROWS;
+  let acc = dweight_wide_sum(row, c4, m_begin, min(p.M, m_begin + SPLIT_ROWS));
+  let slot = (wid.z + select(0u, 1u, (p.split_stage & 4u) != 0u)) * p.N * p.K;
+  let rows = min(p.tile_rows, p.N - row);
+  let per_row = p.tile_groups * 4u;
+  for (var e = 0u; e < rows * per_row; e++) {
+    let r = e / per_row;
+    let k = (c4 + (e % per_row) / 4u * WG_X) * 4u + e % 4u;
+    if (k < p.K) {
+      workspace[slot + (row + r) * p.K + k] = acc[r * 4u + (e % per_row) / 4u][e % 4u];
+    }
+  }
+}
+
+// Split-K stage 2 of 2: one thread per element i of dweight (grid1d(N·K, WG_BIAS)); adds the p.split_count
+// chunk partials of this pass in chunk order to the running sum, which starts at 0 in the first pass
+// (split_stage bit 0) and is otherwise the f32 total the previous pass left in slot 0. The last pass
+// (bit 1) stores it to dweight (old + sum with accumulate = 1), the others to slot 0 again. The total is
+// stored as the f32 it is, so any number of passes gives the bits of one: 0 + c0 + c1 + … in chunk order.
+@compute @workgroup_size(WG_BIAS)
+fn matmul_backward_dweight_split_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                                        @builtin(num_workgroups) nwg: vec3u) {
+  let i = (wid.x + wid.y * nwg.x) * WG_BIAS + lid.x;
+  let NK = p.N * p.K;
+  if (i >= NK) {
+    return;
+  }
+  let total = i;
+  let first = select(0u, NK, (p.split_stage & 4u) != 0u);
+  var sum = 0.0;
+  if ((p.split_stage & 1u) == 0u) {
+    sum = workspace[total];
+  }
+  for (var c = 0u; c < p.split_count; c++) {
+    sum = sum + workspace[first + c * NK + i];
+  }
+  if ((p.split_stage & 2u) == 0u) {
+    workspace[total] = sum;
+  } else if (p.accumulate != 0u) {
+    dweight[i] = dweight[i] + sum;
+  } else {
+    dweight[i] = sum;
+  }
 }
 
 @compute @workgroup_size(WG_X, WG_Y)

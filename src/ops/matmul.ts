@@ -58,6 +58,17 @@ export const MATMUL_TRANSPOSE_MIN_ROWS = 32;
 export interface MatmulBackwardOptions extends MatmulOptions {
   /** Add the gradient to what the output buffer holds (old + gradient) instead of overwriting it. */
   accumulate?: boolean;
+  /**
+   * dweight only: true forces the split-K path (it needs a workspace of matmulSplitKWorkspaceSize elements,
+   * and N % 4 == 0, K % 4 == 0 with vector loads; other shapes take the plain kernel), false forbids it.
+   * By default matmulSplitKPays decides. Split-K gives other bits than the plain kernel (another order).
+   */
+  splitK?: boolean;
+}
+
+export interface MatmulBackwardWeightOptions extends MatmulBackwardOptions {
+  /** Scratch for split-K: at least matmulSplitKWorkspaceSize (or matmulWorkspaceSize) elements. */
+  workspace?: Tensor | null;
 }
 
 /** Per-gradient accumulate flags for matmulBackward. */
@@ -69,6 +80,25 @@ export interface MatmulAccumulate {
 
 /** Rows of dout summed by one matmul_backward_dbias thread before the fixed-order second stage. */
 export const MATMUL_DBIAS_ROWS = 256;
+
+// Split-K for dweight (shaders/matmul_backward.wgsl header). The plain kernel gives each thread an output
+// tile and loops over all M rows, so an (N, K) = (128, 512) gradient gets 32 workgroups of 64 threads
+// whatever M is: far too few for a GPU with a hundred SMs (on an H200 it took 35–67% of a training step).
+// Split-K cuts M into chunks of MATMUL_SPLIT_ROWS rows, computes each chunk's (N, K) partial in parallel
+// into the workspace and adds the partials in chunk order. The grouping depends only on M (SPLIT_ROWS is a
+// shader constant), so the bits depend only on the inputs — but they are not the plain kernel's bits.
+// The workspace holds at most MATMUL_SPLIT_MAX_SLOTS partials and MATMUL_SPLIT_MAX_ELEMENTS floats (64 MiB);
+// with more chunks than slots the two stages run in passes that carry the f32 running total in one slot,
+// which gives the same bits as one pass.
+
+/** Rows of M per split-K chunk; equals SPLIT_ROWS in shaders/matmul_backward.wgsl. */
+export const MATMUL_SPLIT_ROWS = 256;
+/** Most chunk partials the split-K workspace holds at once (more chunks run in passes). */
+export const MATMUL_SPLIT_MAX_SLOTS = 64;
+/** Most floats of the split-K workspace: 64 MiB. Shapes with 2·N·K above it never split. */
+export const MATMUL_SPLIT_MAX_ELEMENTS = 16 * 1024 * 1024;
+/** Split by default only while the plain dweight grid has fewer workgroups than this. */
+export const MATMUL_SPLIT_MAX_PLAIN_WORKGROUPS = 2048;
 
 // Measured with `densescale bench matmul --tiles` (see src/bench/matmul.ts): on lavapipe the widest tile
 // wins because loads, executed lane by lane, dominate. Other adapters get a tile with 32 accumulators
@@ -218,18 +248,20 @@ export function matmulBackwardInput(rec: Recorder, dinp: Tensor, dout: Tensor, w
   const launch = tiledLaunch(device, entry, tile, M, K, vec4);
   const kernel = device.kernel(entry, launch.overrides);
   const bindings: Record<string, BindingSource> = vec4 ? { dinp, dout, weight4: weight } : { dinp, dout, weight };
-  rec.dispatch(kernel, { M, N, K, accumulate: options.accumulate ? 1 : 0, ...launch.params }, bindings, launch.grid);
+  rec.dispatch(kernel, { M, N, K, accumulate: options.accumulate ? 1 : 0, ...launch.params, split_first: 0, split_count: 0, split_stage: 0 }, bindings, launch.grid);
 }
 
 /**
  * Records dweight = doutᵀ·inp (the weight gradient of out = inp·weightᵀ): dout (…, N) and inp (…, K)
- * viewed as (M, N) and (M, K), dweight (N, K). The wide kernel when N % 4 == 0 and K % 4 == 0.
+ * viewed as (M, N) and (M, K), dweight (N, K). The wide kernel when N % 4 == 0 and K % 4 == 0. With
+ * options.workspace it may take the split-K path (see options.splitK and matmulSplitKPays): by default
+ * only on a GPU (not a fallback adapter) whose plain grid would be small, so lavapipe never splits unless told.
  *
  * @example
- * matmulBackwardWeight(rec, grads.qkvWeight, dqkv, ln1Out, { accumulate: true }); // second tower pass
+ * matmulBackwardWeight(rec, grads.qkvWeight, dqkv, ln1Out, { accumulate: true, workspace }); // second tower pass
  * matmulBackwardWeight(rec, dP, dS, queries);                  // contrastive: dP = dSᵀ·Q
  */
-export function matmulBackwardWeight(rec: Recorder, dweight: Tensor, dout: Tensor, inp: Tensor, options: MatmulBackwardOptions = {}): void {
+export function matmulBackwardWeight(rec: Recorder, dweight: Tensor, dout: Tensor, inp: Tensor, options: MatmulBackwardWeightOptions = {}): void {
   const device = rec.device;
   const shapes = { dweight: dweight.shape, dout: dout.shape, inp: inp.shape };
   const N = lastDim(dout.shape);
@@ -241,21 +273,94 @@ export function matmulBackwardWeight(rec: Recorder, dweight: Tensor, dout: Tenso
   const vec4 = options.vectorLoads !== false && N % 4 === 0 && K % 4 === 0;
   const entry = vec4 ? 'matmul_backward_dweight_vec4' : 'matmul_backward_dweight';
   const launch = tiledLaunch(device, entry, tile, N, K, vec4);
+  const accumulate = options.accumulate ? 1 : 0;
+  const plain = { M, N, K, accumulate, ...launch.params, split_first: 0, split_count: 0, split_stage: 0 };
+  const workspace = options.workspace ?? null;
+  const need = splitKWorkspaceSize(M, N, K);
+  const max = device.gpu.limits.maxComputeWorkgroupsPerDimension;
+  const rowTiles = launch.grid[1] * launch.grid[2];
+  // Stage 1 does not fold row tiles: it needs them in y alone.
+  const splittable = vec4 && need > 0 && rowTiles <= max;
+  const split = splittable && (options.splitK ?? (workspace !== null && workspace.numel >= need && matmulSplitKPays(device, { M, N, K }, options)));
+  if (split) {
+    if (workspace === null || workspace.numel < need) {
+      throw new ShapeError(`matmulBackwardWeight: split-K for dout (${dout.shape.join(',')}) and inp (${inp.shape.join(',')}) needs a workspace of ${need} elements (matmulSplitKWorkspaceSize), got ${workspace === null ? 'none' : `(${workspace.shape.join(',')})`}`);
+    }
+    const chunks = ceilDiv(M, MATMUL_SPLIT_ROWS);
+    const slots = splitKSlots(N, K, chunks);
+    const passes = ceilDiv(chunks, slots);
+    const partial = device.kernel('matmul_backward_dweight_vec4_split', launch.overrides);
+    const reduce = device.kernel('matmul_backward_dweight_split_reduce');
+    const reduceGrid = grid1d(N * K, reduce.workgroupSize[0], max);
+    for (let pass = 0; pass < passes; pass++) {
+      const first = pass * slots;
+      const count = Math.min(slots, chunks - first);
+      const split_stage = (pass === 0 ? 1 : 0) | (pass === passes - 1 ? 2 : 0) | (passes > 1 ? 4 : 0);
+      const params = { ...plain, split_first: first, split_count: count, split_stage };
+      rec.dispatch(partial, params, { workspace, dout4: dout, inp4: inp }, [launch.grid[0], rowTiles, count]);
+      rec.dispatch(reduce, params, { dweight, workspace }, reduceGrid);
+    }
+    return;
+  }
   const kernel = device.kernel(entry, launch.overrides);
   const bindings: Record<string, BindingSource> = vec4 ? { dweight, dout4: dout, inp4: inp } : { dweight, dout, inp };
-  rec.dispatch(kernel, { M, N, K, accumulate: options.accumulate ? 1 : 0, ...launch.params }, bindings, launch.grid);
+  rec.dispatch(kernel, plain, bindings, launch.grid);
+}
+
+/**
+ * Whether matmulBackwardWeight splits (M, N) × (M, K) → (N, K) by default, given a large-enough workspace:
+ * on a GPU (not a fallback adapter: on a CPU the plain grid already fills every core, and splitting only
+ * adds traffic), with at least 2·MATMUL_SPLIT_ROWS rows, and a plain grid of fewer than
+ * MATMUL_SPLIT_MAX_PLAIN_WORKGROUPS workgroups. A simple rule, not a measured one.
+ */
+export function matmulSplitKPays(device: Device, { M, N, K }: { M: number; N: number; K: number }, options: MatmulOptions = {}): boolean {
+  if (device.info.isFallbackAdapter || M < 2 * MATMUL_SPLIT_ROWS || splitKWorkspaceSize(M, N, K) === 0) return false;
+  const tile = resolveTile(device, 'matmulSplitKPays', options);
+  const launch = tiledLaunch(device, 'matmul_backward_dweight_vec4', tile, N, K, true);
+  return launch.grid[0] * launch.grid[1] * launch.grid[2] < MATMUL_SPLIT_MAX_PLAIN_WORKGROUPS;
+}
+
+/**
+ * Chunk partials per split-K pass: all chunks when they fit, else what fits beside the running-total slot;
+ * 0 (never split) when fewer than two N·K slots fit, which keeps the workspace size non-decreasing in M.
+ */
+function splitKSlots(N: number, K: number, chunks: number): number {
+  const fit = Math.floor(MATMUL_SPLIT_MAX_ELEMENTS / (N * K));
+  if (fit < 2) return 0;
+  return chunks <= Math.min(MATMUL_SPLIT_MAX_SLOTS, fit) ? chunks : Math.min(MATMUL_SPLIT_MAX_SLOTS, fit - 1);
+}
+
+/** Elements of the split-K workspace (0 when N·K is too large to split). Non-decreasing in M. */
+function splitKWorkspaceSize(M: number, N: number, K: number): number {
+  const chunks = ceilDiv(M, MATMUL_SPLIT_ROWS);
+  const slots = splitKSlots(N, K, chunks);
+  if (slots < 1) return 0;
+  return (slots < chunks ? slots + 1 : slots) * N * K;
+}
+
+/**
+ * Elements of the workspace matmulBackwardWeight needs for split-K on (M, N) × (M, K) → (N, K):
+ * min(⌈M / 256⌉, 64) chunk partials of N·K floats (plus one for the running total when the chunks do not
+ * fit), at most 64 MiB; 0 when 2·N·K floats exceed that (such shapes never split).
+ */
+export function matmulSplitKWorkspaceSize({ M, N, K }: { M: number; N: number; K: number }): number {
+  return splitKWorkspaceSize(M, N, K);
 }
 
 /**
  * Elements of a workspace that serves every matmul launcher for out (M, N) = inp (M, K)·weight (N, K)ᵀ:
- * the transposed weight of matmulForward and the per-chunk column sums of matmulBackwardBias's
- * two-stage reduction. One tensor sized for the largest layer can be shared by all of them.
+ * the transposed weight of matmulForward, the per-chunk column sums of matmulBackwardBias's two-stage
+ * reduction and, unless options.splitK is false, the chunk partials of matmulBackwardWeight's split-K
+ * (matmulSplitKWorkspaceSize, at most 64 MiB). Every size is non-decreasing in M, so one tensor sized for
+ * the largest layer and batch can be shared by all of them. Pass splitK: false where dweight never splits
+ * by default (a fallback adapter: see matmulSplitKPays) to keep the workspace small.
  *
  * @example
  * const workspace = device.tensor('matmul.workspace', [matmulWorkspaceSize({ M: B * T, N: 4 * C, K: C })]);
  */
-export function matmulWorkspaceSize({ M, N, K }: { M: number; N: number; K: number }): number {
-  return Math.max(transposedWeightSize(N, K), dbiasWorkspaceSize(M, N));
+export function matmulWorkspaceSize({ M, N, K }: { M: number; N: number; K: number }, options: { splitK?: boolean } = {}): number {
+  const split = options.splitK === false ? 0 : splitKWorkspaceSize(M, N, K);
+  return Math.max(transposedWeightSize(N, K), dbiasWorkspaceSize(M, N), split);
 }
 
 function dbiasWorkspaceSize(M: number, N: number): number {
@@ -281,7 +386,7 @@ export function matmulBackwardBias(rec: Recorder, dbias: Tensor, workspace: Tens
   if (workspace !== null && workspace.numel < need) {
     throw new ShapeError(`matmulBackwardBias: dout (${dout.shape.join(',')}) needs a workspace of ${need} elements, got (${workspace.shape.join(',')})`);
   }
-  const params = { M, N, K: 1, accumulate: options.accumulate ? 1 : 0, tile_rows: 0, tile_groups: 0 };
+  const params = { M, N, K: 1, accumulate: options.accumulate ? 1 : 0, tile_rows: 0, tile_groups: 0, split_first: 0, split_count: 0, split_stage: 0 };
   const max = device.gpu.limits.maxComputeWorkgroupsPerDimension;
   const single = device.kernel('matmul_backward_dbias');
   const columns = ceilDiv(N, single.workgroupSize[0]);
@@ -297,7 +402,8 @@ export function matmulBackwardBias(rec: Recorder, dbias: Tensor, workspace: Tens
 
 /**
  * Records every requested gradient of out = inp·weightᵀ + bias (pass null to skip one): dinp (…, K),
- * dweight (N, K), dbias (N, with `workspace` as for matmulBackwardBias).
+ * dweight (N, K, with `workspace` as for matmulBackwardWeight's split-K), dbias (N, with `workspace` as for
+ * matmulBackwardBias). matmulWorkspaceSize covers both.
  *
  * @example
  * matmulBackward(rec, dx, grads.fcWeight, grads.fcBias, workspace, dfc, x, params.fcWeight,
@@ -312,7 +418,7 @@ export function matmulBackward(
   dout: Tensor,
   inp: Tensor,
   weight: Tensor,
-  options: MatmulOptions & { accumulate?: boolean | MatmulAccumulate } = {},
+  options: MatmulOptions & { accumulate?: boolean | MatmulAccumulate; splitK?: boolean } = {},
 ): void {
   const acc = options.accumulate;
   const flag = (g: keyof MatmulAccumulate): boolean => (typeof acc === 'object' ? acc[g] === true : acc === true);
@@ -320,6 +426,7 @@ export function matmulBackward(
   if (options.tile !== undefined) base.tile = options.tile;
   if (options.vectorLoads !== undefined) base.vectorLoads = options.vectorLoads;
   if (dinp !== null) matmulBackwardInput(rec, dinp, dout, weight, { ...base, accumulate: flag('dinp') });
-  if (dweight !== null) matmulBackwardWeight(rec, dweight, dout, inp, { ...base, accumulate: flag('dweight') });
+  const split: { splitK?: boolean } = options.splitK === undefined ? {} : { splitK: options.splitK };
+  if (dweight !== null) matmulBackwardWeight(rec, dweight, dout, inp, { ...base, ...split, accumulate: flag('dweight'), workspace });
   if (dbias !== null) matmulBackwardBias(rec, dbias, workspace, dout, { accumulate: flag('dbias') });
 }
