@@ -205,13 +205,15 @@ export class EncoderActivations {
     this.dProj = t('dproj', training ? [maxRows, D] : small);
     this.lnWorkspace = t('ln_ws', [training ? layernormWorkspaceSize({ rows: N, channels: Math.max(C, 1) }) : 1]);
     // Shared by every linear layer: the forward's transposed weight (≈2× faster matmuls on lavapipe, same
-    // bits), and in training the backward's dbias partial sums.
+    // bits), and in training the backward's dbias partial sums and, on a GPU, the dweight split-K partials
+    // (≤ 64 MiB; a fallback adapter never splits by default, so it does not reserve them).
+    const splitK = training && !device.info.isFallbackAdapter;
     const mmWs = Math.max(
-      matmulWorkspaceSize({ M: N, N: 3 * C, K: C }),
-      matmulWorkspaceSize({ M: N, N: C, K: C }),
-      matmulWorkspaceSize({ M: N, N: I, K: C }),
-      matmulWorkspaceSize({ M: N, N: C, K: I }),
-      D !== C ? matmulWorkspaceSize({ M: maxRows, N: D, K: C }) : 0,
+      matmulWorkspaceSize({ M: N, N: 3 * C, K: C }, { splitK }),
+      matmulWorkspaceSize({ M: N, N: C, K: C }, { splitK }),
+      matmulWorkspaceSize({ M: N, N: I, K: C }, { splitK }),
+      matmulWorkspaceSize({ M: N, N: C, K: I }, { splitK }),
+      D !== C ? matmulWorkspaceSize({ M: maxRows, N: D, K: C }, { splitK }) : 0,
     );
     this.matmulWorkspace = mmWs > 0 ? t('matmul_ws', [mmWs]) : null;
     this.attWorkspace = t('att_ws', [training ? attentionBackwardWorkspaceSize({ batch: 1, seqLen: N, numHeads: NH }) : 1]);
