@@ -9,7 +9,12 @@ import {
   matmulBackwardWeight,
   matmulDefaultTile,
   matmulForward,
+  matmulSplitKPays,
+  matmulSplitKWorkspaceSize,
   matmulWorkspaceSize,
+  MATMUL_SPLIT_MAX_SLOTS,
+  MATMUL_SPLIT_ROWS,
+  type MatmulBackwardOptions,
   type MatmulOptions,
 } from '../../src/ops/matmul.js';
 import { matmulBackward as backwardRef, matmulForward as forwardRef, type MatmulDims } from '../../src/ref/matmul.js';
@@ -90,7 +95,7 @@ interface Grads {
 }
 
 /** All three gradients; with `old`, each output starts with those values and accumulates into them. */
-async function backwardGpu(device: Device, p: Problem, options: MatmulOptions = {}, old?: Grads, useWorkspace = true): Promise<Grads> {
+async function backwardGpu(device: Device, p: Problem, options: MatmulOptions & { splitK?: boolean } = {}, old?: Grads, useWorkspace = true): Promise<Grads> {
   const { M, N, K } = p;
   const ws = useWorkspace ? matmulWorkspaceSize(p) : 0;
   const r = await run(
@@ -281,6 +286,138 @@ describe('matmul determinism', { timeout: 60_000 }, async () => {
     );
     for (let n = 0; n < M; n++) if (s.dweight![n] !== Math.fround(q.dout[n]! * q.inp[0]!)) bad++;
     expect(bad).toBe(0);
+  });
+});
+
+/** dweight alone through matmulBackwardWeight with a workspace of matmulWorkspaceSize; `old` to accumulate. */
+async function dweightGpu(device: Device, p: Problem, options: MatmulBackwardOptions = {}, old?: Float32Array): Promise<Float32Array> {
+  const { M, N, K } = p;
+  const r = await run(
+    device,
+    (t) => ({
+      dweight: t('dweight', [N, K], old),
+      workspace: t('workspace', [matmulWorkspaceSize(p)]),
+      dout: t('dout', [M, N], p.dout),
+      inp: t('inp', [M, K], p.inp),
+    }),
+    (rec, x) => matmulBackwardWeight(rec, x.dweight!, x.dout!, x.inp!, { ...options, accumulate: old !== undefined, workspace: x.workspace! }),
+    ['dweight'],
+  );
+  return r.dweight!;
+}
+
+/**
+ * The split-K order emulated in f32 (Math.fround after every operation): per chunk of MATMUL_SPLIT_ROWS
+ * rows a partial from 0 upwards, the partials added in chunk order from 0, then old + total.
+ */
+function dweightSplitF32(p: Problem, old?: Float32Array): Float32Array {
+  const { M, N, K } = p;
+  const out = new Float32Array(N * K);
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      let total = 0;
+      for (let m0 = 0; m0 < M; m0 += MATMUL_SPLIT_ROWS) {
+        let part = 0;
+        for (let m = m0; m < Math.min(M, m0 + MATMUL_SPLIT_ROWS); m++) part = Math.fround(part + Math.fround(p.dout[m * N + n]! * p.inp[m * K + k]!));
+        total = Math.fround(total + part);
+      }
+      out[n * K + k] = old ? Math.fround(old[n * K + k]! + total) : total;
+    }
+  }
+  return out;
+}
+
+describe('matmul dweight split-K', { timeout: 60_000 }, async () => {
+  const device = await testDevice();
+  const split = { splitK: true } as const;
+  const S = MATMUL_SPLIT_ROWS;
+  const other: MatmulOptions = { tile: { rowsPerThread: 4, columnGroupsPerThread: 2, workgroupColumns: 8, workgroupRows: 2 } };
+  // M < SPLIT_ROWS, exactly one chunk, one chunk + 1 row, not a multiple of SPLIT_ROWS, a partial row and column tile.
+  const shapes: MatmulDims[] = [
+    { M: 1, N: 4, K: 4 },
+    { M: 37, N: 12, K: 8 },
+    { M: S, N: 8, K: 12 },
+    { M: S + 1, N: 12, K: 8 },
+    { M: 2 * S + 77, N: 20, K: 36 },
+    { M: 3 * S, N: 36, K: 264 },
+  ];
+  for (const dims of shapes) {
+    it(`matches the f64 reference and its f32 emulation bit for bit, overwriting and accumulating, ${name(dims)}`, async () => {
+      const p = problem(dims, dims.M * 5 + dims.N * 3 + dims.K);
+      const ref = backwardRef(p.dout, p.inp, p.weight, p);
+      const got = await dweightGpu(device, p, split);
+      expectClose(got, ref.dweight, TOL.dot, `split-K dweight ${name(dims)}`, dotScale(ref.dweightAbsSum, p.M));
+      expectBitEqual(got, dweightSplitF32(p), `split-K dweight vs f32 emulation ${name(dims)}`);
+      const old = randomF32(p.N * p.K, 94);
+      const acc = await dweightGpu(device, p, split, old);
+      expectClose(acc, ref.dweight.map((v, i) => old[i]! + v), TOL.dot, `split-K accumulate ${name(dims)}`, dotScale(ref.dweightAbsSum, p.M, old));
+      expectBitEqual(acc, dweightSplitF32(p, old), `split-K accumulate vs f32 emulation ${name(dims)}`);
+      // The tile never changes the bits, and the same dispatch twice gives the same bits.
+      expectBitEqual(got, await dweightGpu(device, p, { ...split, ...other }), `split-K other tile ${name(dims)}`);
+      expectBitEqual(got, await dweightGpu(device, p, split), `split-K twice ${name(dims)}`);
+      if (dims.M > 2 * S) {
+        // Another order than the plain kernel's: proof that the split path ran.
+        const plain = await dweightGpu(device, p, { splitK: false });
+        expect(got.some((v, i) => v !== plain[i]), `split-K differs from plain ${name(dims)}`).toBe(true);
+      }
+    });
+  }
+
+  it(`runs in passes past ${MATMUL_SPLIT_MAX_SLOTS} chunks with the bits of one pass (the f32 emulation)`, async () => {
+    // 66 chunks: a pass of 64 and one of 2; 193 chunks: 64, 64, 64, 1.
+    for (const M of [MATMUL_SPLIT_MAX_SLOTS * S + 300, 3 * MATMUL_SPLIT_MAX_SLOTS * S + 1]) {
+      const p = problem({ M, N: 4, K: 8 }, M);
+      expect(matmulSplitKWorkspaceSize(p)).toBe((MATMUL_SPLIT_MAX_SLOTS + 1) * 4 * 8);
+      const got = await dweightGpu(device, p, split);
+      expectBitEqual(got, dweightSplitF32(p), `passes M=${M}`);
+      const ref = backwardRef(p.dout, p.inp, p.weight, p);
+      expectClose(got, ref.dweight, TOL.dot, `passes M=${M} vs f64`, dotScale(ref.dweightAbsSum, p.M));
+      const old = randomF32(4 * 8, 95);
+      expectBitEqual(await dweightGpu(device, p, split, old), dweightSplitF32(p, old), `passes accumulate M=${M}`);
+    }
+  });
+
+  it('takes the plain kernel for shapes without the vec4 layout or with scalar loads (same bits as splitK: false)', async () => {
+    for (const [dims, options] of [
+      [{ M: 300, N: 6, K: 8 }, {}],
+      [{ M: 300, N: 8, K: 7 }, {}],
+      [{ M: 300, N: 8, K: 8 }, { vectorLoads: false }],
+    ] as const) {
+      const p = problem(dims, 31);
+      const plain = await dweightGpu(device, p, { ...options, splitK: false });
+      expectBitEqual(await dweightGpu(device, p, { ...options, splitK: true }), plain, `${name(dims)} ${JSON.stringify(options)}`);
+    }
+  });
+
+  it('is off by default on a fallback adapter, so the default keeps the plain bits', async () => {
+    const big = { M: 37_888, N: 128, K: 512 };
+    if (device.info.isFallbackAdapter) expect(matmulSplitKPays(device, big)).toBe(false);
+    // Small M never pays; 2·N·K beyond 64 MiB never splits.
+    expect(matmulSplitKPays(device, { M: S, N: 128, K: 512 })).toBe(false);
+    expect(matmulSplitKWorkspaceSize({ M: 4 * S, N: 4096, K: 4096 })).toBe(0);
+    expect(matmulWorkspaceSize(big, { splitK: false })).toBeLessThan(matmulWorkspaceSize(big));
+    const p = problem({ M: 2 * S + 5, N: 8, K: 16 }, 32);
+    const byDefault = await dweightGpu(device, p);
+    const plain = await dweightGpu(device, p, { splitK: false });
+    if (device.info.isFallbackAdapter) expectBitEqual(byDefault, plain, 'default = plain on a fallback adapter');
+    checkBackward(await backwardGpu(device, p, { splitK: true }), p, 'matmulBackward with splitK');
+  });
+
+  it('throws ShapeError when forced without a large-enough workspace', async () => {
+    const dout = device.tensor('dout', [600, 8]);
+    const inp = device.tensor('inp', [600, 8]);
+    const dweight = device.tensor('dweight', [8, 8]);
+    const small = device.tensor('small', [8]);
+    const rec = device.recorder('errors.split');
+    try {
+      expect(() => matmulBackwardWeight(rec, dweight, dout, inp, { splitK: true })).toThrow(ShapeError);
+      expect(() => matmulBackwardWeight(rec, dweight, dout, inp, { splitK: true, workspace: small })).toThrow('matmulBackwardWeight: split-K for dout (600,8) and inp (600,8) needs a workspace of 192 elements (matmulSplitKWorkspaceSize), got (8)');
+      // Not forced: a too-small workspace just means the plain kernel.
+      matmulBackwardWeight(rec, dweight, dout, inp, { workspace: small });
+    } finally {
+      await rec.submit();
+      for (const t of [dout, inp, dweight, small]) device.release(t);
+    }
   });
 });
 
