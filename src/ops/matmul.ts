@@ -289,12 +289,14 @@ export function matmulBackwardWeight(rec: Recorder, dweight: Tensor, dout: Tenso
     const chunks = ceilDiv(M, MATMUL_SPLIT_ROWS);
     const slots = splitKSlots(N, K, chunks);
     const passes = ceilDiv(chunks, slots);
+    // Chunks spread evenly over the passes (148 chunks in 64 slots: 50, 50, 48); the bits never depend on it.
+    const perPass = ceilDiv(chunks, passes);
     const partial = device.kernel('matmul_backward_dweight_vec4_split', launch.overrides);
     const reduce = device.kernel('matmul_backward_dweight_split_reduce');
     const reduceGrid = grid1d(N * K, reduce.workgroupSize[0], max);
     for (let pass = 0; pass < passes; pass++) {
-      const first = pass * slots;
-      const count = Math.min(slots, chunks - first);
+      const first = pass * perPass;
+      const count = Math.min(perPass, chunks - first);
       const split_stage = (pass === 0 ? 1 : 0) | (pass === passes - 1 ? 2 : 0) | (passes > 1 ? 4 : 0);
       const params = { ...plain, split_first: first, split_count: count, split_stage };
       rec.dispatch(partial, params, { workspace, dout4: dout, inp4: inp }, [launch.grid[0], rowTiles, count]);

@@ -364,7 +364,7 @@ describe('matmul dweight split-K', { timeout: 60_000 }, async () => {
   }
 
   it(`runs in passes past ${MATMUL_SPLIT_MAX_SLOTS} chunks with the bits of one pass (the f32 emulation)`, async () => {
-    // 66 chunks: a pass of 64 and one of 2; 193 chunks: 64, 64, 64, 1.
+    // 66 chunks: two passes of 33; 193 chunks: four passes, 49, 49, 49 and 46.
     for (const M of [MATMUL_SPLIT_MAX_SLOTS * S + 300, 3 * MATMUL_SPLIT_MAX_SLOTS * S + 1]) {
       const p = problem({ M, N: 4, K: 8 }, M);
       expect(matmulSplitKWorkspaceSize(p)).toBe((MATMUL_SPLIT_MAX_SLOTS + 1) * 4 * 8);
