@@ -106,12 +106,12 @@ const GRIDS: Record<DemoScale, LawGrid> = {
   quick: {
     widths: [8, 12, 16, 24, 32],
     // The data sweep at a wider model, which leaves the random-guess plateau at fewer pairs.
-    dataWidth: 24,
+    dataWidth: 32,
     layers: 1,
     headDim: 8,
     steps: 150,
     batchSize: 64,
-    // D = 2,400 … 9,600 (4×).
+    // D = 2,400 … 9,600 (4×); 120 steps put the narrowest model off its curve.
     dataBatches: [16, 23, 32, 45, 64],
     jointBatches: [32, 64],
     columns: 96,
