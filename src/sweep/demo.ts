@@ -5,7 +5,7 @@
 // How the CPU grid was chosen (measurements in docs/SWEEP.md "Choosing the demo grid"):
 // - Widths 8…48 at one layer, heads of width 8, span N = 0.9k…28k (32×). On lavapipe a step of a
 //   one-layer model costs ~100 dispatches whatever its width, so narrow models cost little and the widest
-//   takes about a third of the demo. A constant head width matters: mixing head widths put one model off
+//   takes about 40% of the demo. A constant head width matters: mixing head widths put one model off
 //   the curve.
 // - Every run makes one pass over its data at a fixed number of steps, so D is set by the batch. Runs
 //   that repeat data (the paper's 2.5+ passes with early stopping) were measured too: these from-scratch
