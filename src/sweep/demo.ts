@@ -182,8 +182,8 @@ export function lawSweepPlan(g: LawGrid, scale: string, name: string): LawSweepP
   if (g.batchSize >= g.columns) throw new ConfigError(`a batch of ${g.batchSize} pairs leaves no random negative among ${g.columns} passages per batch`, 'columns');
   const presets = g.widths.map(preset);
   const dataPreset = preset(g.dataWidth);
-  // Adam's square-root rule: a batch of b pairs gets √(b/B) times the largest batch's peak rate 0.25/H,
-  // so small batches are not trained with a step size tuned for large ones.
+  // A batch of b pairs gets (b/B)^power times the largest batch's peak rate scale/H. The demo's grids use
+  // power 0 (one rate per width): Adam's square-root rule (0.5) trained every smaller batch worse.
   const rate = (h: number, b: number) => Number(((g.learningRateScale / h) * (b / g.batchSize) ** g.learningRateBatchPower).toPrecision(3));
   const run = (h: number, b: number) => ({ preset: [preset(h)], pairs: [g.steps * b], train: { batchSize: b, negatives: g.columns - b, learningRate: rate(h, b) } });
   // Cheap runs first: the data sweep at its width, then the joint grid from narrow to wide, so the ETA
