@@ -1,6 +1,6 @@
-// densescale demo: the main job on the embedded default. A model-size sweep and a data-size sweep on
-// WordNet 3.1 word-sense retrieval with a WordPiece vocabulary learned from it, sized by the adapter
-// (src/sweep/demo.ts), then the three fitted laws in a report folder:
+// densescale demo: the main job on the embedded default. A model-size sweep, a data-size sweep and a joint
+// N × D grid on WordNet 3.1 word-sense retrieval with a WordPiece vocabulary learned from it, sized by the
+// adapter (src/sweep/demo.ts, docs/SWEEP.md), then the three fitted laws in a report folder:
 //   report.html  the laws, log-log plots with fitted curves and held-out points, the budget frontier, runs
 //   runs.jsonl   one row per run (the sweep's rows; rerunning skips finished runs and resumes a cut one)
 //   fit.json     the fits as `densescale fit --json` prints them, plus which runs each law used
@@ -25,9 +25,11 @@ import { fileCheckpointStore, loadSweepTokenizer, progressPrinter, readRows } fr
 export const summary = 'the main job: model- and data-size sweeps on WordNet, fitted laws, report folder: densescale demo [--quick] [--out DIR]';
 
 const USAGE = `usage: densescale demo [--quick] [--out DIR] [--adapter NAME] [--bootstrap N]
-Trains and evaluates a model-size and a data-size sweep on WordNet 3.1 word-sense retrieval, fits
-L(N), L(D) and L(N, D), and writes DIR/report.html, DIR/runs.jsonl and DIR/fit.json (default DIR:
-./densescale-report). Rerun to resume; finished runs are kept. --quick: a smaller grid (minutes).`;
+Trains and evaluates a model-size sweep, a data-size sweep and a joint grid on WordNet 3.1 word-sense
+retrieval, fits L(N), L(D) and L(N, D) (the largest run held out and predicted), and writes
+DIR/report.html, DIR/runs.jsonl and DIR/fit.json (default DIR: ./densescale-report). Rerun to resume;
+finished runs are kept. On a 2-core CPU adapter it takes about 10-12 minutes; --quick: a smaller grid
+(about 3 minutes).`;
 
 /** Budgets of the frontier (USD), with the paper's cost constants. */
 const BUDGETS = [1e3, 1e4, 1e5, 1e6, 1e7];

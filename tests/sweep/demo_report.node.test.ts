@@ -1,5 +1,5 @@
-// The demo machinery end to end on a micro grid: a model sweep and a data sweep (demo layout, tiny
-// shapes, a few steps), fitDemo, then report.html and fit.json written by the demo command's writer and
+// The demo machinery end to end on a micro grid: a model sweep, a data sweep and a joint grid (demo
+// layout, tiny shapes, a few steps), fitDemo, then report.html and fit.json written by the demo command's writer and
 // opened in headless Chromium: the three law plots and the budget frontier are drawn, the held-out run is
 // marked, and the page makes no request.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,7 +27,7 @@ function microPlan(): LawSweepPlan {
       shapes: Object.fromEntries(WIDTHS.map((h) => [name(h), { layers: 1, hidden: h, heads: 1 }])),
       grid: [
         { preset: ['w12'], pairs: [8, 16, 32, 48, 64] },
-        { preset: WIDTHS.map(name), pairs: [64] },
+        { preset: WIDTHS.map(name), pairs: [32, 64] },
       ],
       model: { maxPositions: 16, projection: 0, pooler: false },
       train: { steps: 4, batchSize: 4, negatives: 2, queryLength: 8, passageLength: 16, learningRate: 1e-2, validation: { pairs: 10, every: 2, negatives: 4, pool: 12 } },
@@ -35,7 +35,10 @@ function microPlan(): LawSweepPlan {
     },
     { methods: ['human'] },
   );
-  return { scale: 'quick', config, modelSweep: { presets: WIDTHS.map(name), pairs: 64 }, dataSweep: { preset: 'w12', pairs: [8, 16, 32, 48, 64] }, holdout: 1, vocabSize: 80 };
+  return { scale: 'quick', config, modelSweep: { presets: WIDTHS.map(name), pairs: 64 },
+    dataSweep: { preset: 'w12', pairs: [8, 16, 32, 48, 64] },
+    jointSweep: { presets: WIDTHS.map(name), pairs: [32, 64] },
+    holdout: 1, vocabSize: 80 };
 }
 
 describe('demo report', () => {
@@ -44,7 +47,7 @@ describe('demo report', () => {
     const { data, tokenizer } = await microTask();
     const plan = microPlan();
     const rows = await sweep({ device, data, tokenizer, config: plan.config });
-    expect(rows).toHaveLength(9);
+    expect(rows).toHaveLength(13);
     expect(rows.every((r) => r.metrics !== undefined && r.rankingCorpus === 60)).toBe(true);
     const fits = fitDemo(rows, plan, { bootstrap: 20 });
     const path = writeDemoReport(dir, plan, rows, fits, { adapter: 'test-adapter', date: '2024-07-01', title: 'micro WordNet-shaped demo' });
@@ -52,7 +55,11 @@ describe('demo report', () => {
     expect(Object.keys(fit.model.params).sort()).toEqual(['A', 'alpha', 'delta']);
     expect(fit.joint.heldOut.relErrors).toHaveLength(1);
     expect(fit.runs.heldOut).toEqual(fits.heldOut);
-    expect(fits.heldOut[0]).toBe(rows.find((r) => r.preset === 'w20')!.id);
+    // The joint law is fitted on the whole grid (the data sweep, and every width at D = 32 and 64) but the
+    // held-out run: the widest model at the largest D.
+    expect(fits.jointRuns).toHaveLength(13);
+    expect(fits.heldOut).toEqual([rows.find((r) => r.preset === 'w20' && r.pairs === 64)!.id]);
+    expect(fits.joint.n).toBe(12);
 
     const browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
