@@ -6,7 +6,7 @@ import { readInputFile } from './input.js';
 
 export const summary = 'compute-optimal N and D for a dollar budget: densescale budget --law <fit.json> --budget <usd> [--json]';
 
-const USAGE = `usage: densescale budget --law <fit.json> --budget <usd> [--no-inference] [--z-data USD] [--z-train USD] [--z-infer USD] [--json]
+export const USAGE = `usage: densescale budget --law <fit.json> --budget <usd> [--no-inference] [--z-data USD] [--z-train USD] [--z-infer USD] [--json]
 fit.json is the output of "densescale fit --law joint|additive --json". Costs default to the paper's §6:
 --z-data ${PAPER_COSTS.zData} per pair, --z-train ${PAPER_COSTS.zTrain} and --z-infer ${PAPER_COSTS.zInfer} per parameter.`;
 

@@ -24,7 +24,7 @@ import { fileCheckpointStore, loadSweepTokenizer, progressPrinter, readRows } fr
 
 export const summary = 'the main job: model- and data-size sweeps on WordNet, fitted laws, report folder: densescale demo [--quick] [--out DIR]';
 
-const USAGE = `usage: densescale demo [--quick] [--out DIR] [--adapter NAME] [--bootstrap N]
+export const USAGE = `usage: densescale demo [--quick] [--out DIR] [--adapter NAME] [--bootstrap N]
 Trains and evaluates a model-size sweep, a data-size sweep and a joint grid on WordNet 3.1 word-sense
 retrieval, fits L(N), L(D) and L(N, D) (the largest run held out and predicted), and writes
 DIR/report.html, DIR/runs.jsonl and DIR/fit.json (default DIR: ./densescale-report). Rerun to resume;

@@ -13,7 +13,7 @@ import { num, parse, UsageError } from './args.js';
 
 export const summary = 'embeddings of stdin lines, one JSON array per line: --model DIR [--passages] [--max-length N]';
 
-const USAGE = `usage: densescale embed --model <dir> [--passages] [--max-length N] [--adapter NAME] < lines
+export const USAGE = `usage: densescale embed --model <dir> [--passages] [--max-length N] [--adapter NAME] < lines
   --model DIR        config.json + model.safetensors + vocab.txt [+ tokenizer_config.json]
   --passages         use the passage tower (default: the query tower)
   --max-length N     tokens per text, [CLS]/[SEP] included (default: 32 for queries, 180 for passages, as eval)

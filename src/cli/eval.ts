@@ -15,7 +15,7 @@ import { num, parse, UsageError } from './args.js';
 
 export const summary = 'contrastive entropy + full-corpus MRR/NDCG/Recall of a model dir on a data dir, with a manifest: --model DIR --data DIR [--json]';
 
-const USAGE = `usage: densescale eval --model <dir> --data <dir> [options]
+export const USAGE = `usage: densescale eval --model <dir> --data <dir> [options]
   --model DIR            config.json + model.safetensors + vocab.txt [+ tokenizer_config.json]
   --data DIR             BEIR (corpus.jsonl, queries.jsonl, qrels/<split>.tsv) or MS MARCO TSV layout
   --split NAME           evaluated split (default test)

@@ -6,9 +6,10 @@ import { readInputFile } from './input.js';
 
 export const summary = 'fit a scaling law to runs.jsonl: densescale fit <runs.jsonl> --law model|data|joint|additive [--json]';
 
-const USAGE = `usage: densescale fit <runs.jsonl> --law model|data|joint|additive [--json] [--bootstrap N] [--seed S]
+export const USAGE = `usage: densescale fit <runs.jsonl> --law model|data|joint|additive [--json] [--bootstrap N] [--seed S]
                       [--holdout K] [--holdout-by params|pairs|compute] [--loss-field PATH]
-Rows need "params" (N), "pairs" (D) and "loss"; other fields are ignored. --json prints
+                      [--where FIELD=VALUE[,FIELD=VALUE]]
+--where keeps only matching rows (e.g. --where method=ict: one data law per annotation method). Rows need "params" (N), "pairs" (D) and "loss"; other fields are ignored. --json prints
 {"law","params","r2","ci","n"}, the input of "densescale budget --law".`;
 
 export async function main(argv: string[]): Promise<void> {
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<void> {
       holdout: { type: 'string' },
       'holdout-by': { type: 'string' },
       'loss-field': { type: 'string' },
+      where: { type: 'string' },
     },
     true,
   );
@@ -41,7 +43,13 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
   const lossField = values['loss-field'] as string | undefined;
-  const points = readRuns(readInputFile(file), file, lossField === undefined ? { law } : { law, lossField });
+  const where: Record<string, string> = {};
+  for (const clause of ((values.where as string | undefined) ?? '').split(',').filter(Boolean)) {
+    const at = clause.indexOf('=');
+    if (at <= 0) throw new UsageError(`--where: expected FIELD=VALUE, got "${clause}"`);
+    where[clause.slice(0, at)] = clause.slice(at + 1);
+  }
+  const points = readRuns(readInputFile(file), file, { law, where, ...(lossField === undefined ? {} : { lossField }) });
   const fit = fitScalingLaw(points, holdout === undefined ? { law, bootstrap, seed } : { law, bootstrap, seed, holdout });
 
   if (values.json) {

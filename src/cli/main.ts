@@ -7,6 +7,8 @@ import { exitWithParent, isFilteredChild, runFiltered } from './stderr_filter.js
 
 interface Command {
   summary: string;
+  /** The full usage text, printed for `densescale <command> --help`. */
+  USAGE?: string;
   main(argv: string[]): Promise<void>;
 }
 
@@ -33,7 +35,13 @@ async function run(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (load === undefined) throw new UsageError(`unknown command "${name}"; run "densescale --help"`);
-  await (await load()).main(rest);
+  const command = await load();
+  // bench lists its benchmarks itself; every other command prints its usage (or its summary line).
+  if (name !== 'bench' && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${command.USAGE ?? `densescale ${name}: ${command.summary}`}\n`);
+    return 0;
+  }
+  await command.main(rest);
   return 0;
 }
 

@@ -24,7 +24,7 @@ import { checkDataSpec, checkTokenizerSpec, fileCheckpointStore, loadSweepData, 
 
 export const summary = 'run a sweep config (presets × D × annotation methods × seeds), resumable: densescale sweep --config <file> [--out DIR]';
 
-const USAGE = `usage: densescale sweep --config <sweep.json> [--out DIR] [--adapter NAME] [--plan]
+export const USAGE = `usage: densescale sweep --config <sweep.json> [--out DIR] [--adapter NAME] [--plan]
 Appends a row per finished run to DIR/runs.jsonl (default DIR: ./densescale-sweep); rerun to resume.
 --plan lists the runs (id, preset, D, method, seed, N, done) without training.`;
 

@@ -8,7 +8,7 @@ import { num, parse, UsageError } from './args.js';
 
 export const summary = 'token ids of stdin lines, one JSON array per line: --vocab vocab.txt|tokenizer.json [--cased] [--special] [--max-length N]';
 
-const USAGE = 'usage: densescale tokenize --vocab <vocab.txt|tokenizer.json> [--cased] [--special] [--max-length N] < lines';
+export const USAGE = 'usage: densescale tokenize --vocab <vocab.txt|tokenizer.json> [--cased] [--special] [--max-length N] < lines';
 const BATCH_LINES = 2048;
 const BATCH_CHARS = 1 << 20;
 

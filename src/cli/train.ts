@@ -28,7 +28,7 @@ import { ProgressDisplay, stderrTerminal } from './progress.js';
 
 export const summary = 'train a bi-encoder: --data <dir> --model <preset|model dir> --out <dir> [--steps --batch --lr ...]; rerun to resume';
 
-const USAGE = `usage: densescale train --data <dir> --model <preset|model dir> --out <dir> [options]
+export const USAGE = `usage: densescale train --data <dir> --model <preset|model dir> --out <dir> [options]
 
   --data DIR              BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or MS MARCO-style TSV folder
   --model NAME|DIR        a preset (${['tiny', 'mini', 'small', 'medium', 'base', 'cpu-1…cpu-7', 'bert-L{2..12}-H{128..768}'].join(', ')}),

@@ -10,6 +10,11 @@ export interface ReadRunsOptions {
   law: LawName;
   /** Dotted path of the loss inside each row. Default "loss"; e.g. "metrics.entropy". */
   lossField?: string;
+  /**
+   * Keep only rows whose field (dotted path) equals the value as text, e.g. { method: 'ict', preset: 'cpu-2' }:
+   * one law per annotation method or model from a sweep's single runs.jsonl.
+   */
+  where?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -24,18 +29,27 @@ export interface ReadRunsOptions {
 export function readRuns(text: string, file: string, options: ReadRunsOptions): FitPoint[] {
   const lossField = options.lossField ?? 'loss';
   const points: FitPoint[] = [];
+  const where = Object.entries(options.where ?? {});
   for (const { row, line } of jsonlObjects(text, file)) {
+    if (!where.every(([path, value]) => String(field(row, path)) === value)) continue;
     const point: FitPoint = { loss: positiveField(row, lossField, file, line) };
     for (const axis of LAW_AXES[options.law]) point[axis] = positiveField(row, axis, file, line);
     points.push(point);
   }
-  if (points.length === 0) throw new FormatError('no runs (the file has no non-blank lines)', file);
+  if (points.length === 0) {
+    throw new FormatError(where.length === 0 ? 'no runs (the file has no non-blank lines)' : `no runs with ${where.map(([k, v]) => `${k}=${v}`).join(', ')}`, file);
+  }
   return points;
 }
 
-function positiveField(row: object, path: string, file: string, line: number): number {
+function field(row: object, path: string): unknown {
   let v: unknown = row;
   for (const key of path.split('.')) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
+  return v;
+}
+
+function positiveField(row: object, path: string, file: string, line: number): number {
+  const v = field(row, path);
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
     throw new FormatError(`expected a positive finite number, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`, file, line, path);
   }

@@ -35,6 +35,15 @@ describe('readRuns', () => {
     expect(readRuns('{"pairs": 5, "metrics": {"ce": 0.5}}', 'x.jsonl', { law: 'data', lossField: 'metrics.ce' })).toEqual([{ pairs: 5, loss: 0.5 }]);
   });
 
+  it('keeps only the rows a where clause selects, and says so when none match', () => {
+    const text = ['{"pairs": 10, "loss": 3, "method": "human", "seed": 0}', '{"pairs": 20, "loss": 2, "method": "ict", "seed": 0}', '{"pairs": 40, "loss": 1, "method": "ict", "seed": 1}', '{"method": "crop"}'].join('\n');
+    expect(readRuns(text, 'x.jsonl', { law: 'data', where: { method: 'ict' } })).toEqual([{ pairs: 20, loss: 2 }, { pairs: 40, loss: 1 }]);
+    expect(readRuns(text, 'x.jsonl', { law: 'data', where: { method: 'ict', seed: '1' } })).toEqual([{ pairs: 40, loss: 1 }]);
+    // A row the clause leaves out is not checked: the crop row has no pairs or loss.
+    expect(() => readRuns(text, 'x.jsonl', { law: 'data', where: { method: 'crop' } })).toThrow(/line 4, field "loss"/);
+    expect(() => readRuns(text, 'x.jsonl', { law: 'data', where: { method: 'llm' } })).toThrow(/x\.jsonl: no runs with method=llm/);
+  });
+
   it('names the file, line and field of a malformed row', () => {
     const expectFormat = (text: string, law: 'model' | 'joint', line: number | undefined, field: string | undefined, message: RegExp) => {
       try {
